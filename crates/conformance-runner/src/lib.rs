@@ -1,0 +1,3 @@
+//! Backends for the conformance suite and the runner's report.
+
+pub mod backends;
