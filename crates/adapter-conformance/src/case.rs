@@ -95,7 +95,9 @@ impl Ctx {
     fn new(target: &Target) -> Self {
         let storage = match (&target.joined, &target.users, &target.sessions) {
             (Some(joined), _, _) => Some(Storage::from_arc(joined.clone())),
-            (None, Some(users), Some(sessions)) => Some(Storage::split_arc(users.clone(), sessions.clone())),
+            (None, Some(users), Some(sessions)) => {
+                Some(Storage::split_arc(users.clone(), sessions.clone()))
+            }
             _ => None,
         };
         Ctx {
@@ -111,8 +113,12 @@ impl Ctx {
     fn missing(&self, needs: Needs) -> Option<&'static str> {
         match needs {
             Needs::Users if self.users.is_none() => Some("the backend provides no user adapter"),
-            Needs::Sessions if self.sessions.is_none() => Some("the backend provides no session adapter"),
-            Needs::Storage if self.storage.is_none() => Some("the backend does not provide both sides"),
+            Needs::Sessions if self.sessions.is_none() => {
+                Some("the backend provides no session adapter")
+            }
+            Needs::Storage if self.storage.is_none() => {
+                Some("the backend does not provide both sides")
+            }
             Needs::Joined if self.joined.is_none() => {
                 Some("the case needs one backend holding both sides (not a split pair)")
             }
@@ -134,7 +140,9 @@ impl Ctx {
 
     /// The session adapter.
     pub fn sessions(&self) -> &Arc<dyn SessionAdapter> {
-        self.sessions.as_ref().expect("case declared Needs::Sessions")
+        self.sessions
+            .as_ref()
+            .expect("case declared Needs::Sessions")
     }
 
     /// The joined adapter.
@@ -161,9 +169,9 @@ impl Ctx {
 
     /// Raw access to the session store, or a skip when the backend gives none.
     pub fn raw_sessions(&self) -> Result<&Arc<dyn RawStore>, CaseError> {
-        self.raw_sessions
-            .as_ref()
-            .ok_or_else(|| CaseError::Skip("the backend gives no raw access to its sessions".into()))
+        self.raw_sessions.as_ref().ok_or_else(|| {
+            CaseError::Skip("the backend gives no raw access to its sessions".into())
+        })
     }
 
     /// Creates a user with this id and provider id `provider:<id>` when the
@@ -179,7 +187,13 @@ impl Ctx {
 
     /// Creates a session (and its user, where the target has users) through
     /// the adapters and returns the session.
-    pub async fn create_session(&self, id: &str, user_id: &str, expires: i64, idle_expires: i64) -> Result<Session, CaseError> {
+    pub async fn create_session(
+        &self,
+        id: &str,
+        user_id: &str,
+        expires: i64,
+        idle_expires: i64,
+    ) -> Result<Session, CaseError> {
         if self.users.is_some() && self.users().get_user(user_id).await?.is_none() {
             self.ensure_user(user_id).await?;
         }

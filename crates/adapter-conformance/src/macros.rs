@@ -29,12 +29,12 @@ macro_rules! conformance_tests {
         }
     };
     (@list ($($callback:tt)*)) => {
-        $crate::conformance_tests!(
+        $crate::conformance_tests! {
             $($callback)*
             user_create_and_get
             user_get_missing_is_none
             user_duplicate_id_rejected
-        )
+        }
     };
     ($backend:expr) => {
         $crate::conformance_tests!(@list (@tests_out ($backend)));

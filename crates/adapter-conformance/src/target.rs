@@ -148,7 +148,10 @@ impl Target {
 
     /// Adds a step that runs after the case, pass or fail, such as dropping
     /// the case's database.
-    pub fn with_cleanup(mut self, cleanup: impl FnOnce() -> BoxFuture<'static, ()> + Send + 'static) -> Self {
+    pub fn with_cleanup(
+        mut self,
+        cleanup: impl FnOnce() -> BoxFuture<'static, ()> + Send + 'static,
+    ) -> Self {
         self.cleanup.push(Box::new(cleanup));
         self
     }

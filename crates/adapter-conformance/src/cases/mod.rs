@@ -41,7 +41,13 @@ mod tests {
         let listed: BTreeSet<&str> = crate::conformance_tests!(@names).iter().copied().collect();
         let missing_from_macro: Vec<_> = registered.difference(&listed).collect();
         let unknown_in_macro: Vec<_> = listed.difference(&registered).collect();
-        assert!(missing_from_macro.is_empty(), "add to conformance_tests!: {missing_from_macro:?}");
-        assert!(unknown_in_macro.is_empty(), "not registered: {unknown_in_macro:?}");
+        assert!(
+            missing_from_macro.is_empty(),
+            "add to conformance_tests!: {missing_from_macro:?}"
+        );
+        assert!(
+            unknown_in_macro.is_empty(),
+            "not registered: {unknown_in_macro:?}"
+        );
     }
 }

@@ -28,7 +28,9 @@ async fn user_create_and_get(ctx: Ctx) -> CaseResult {
 
     let by_id = users.get_user("u1").await?;
     assert_eq!(by_id.as_ref(), Some(&new));
-    let by_provider = users.get_user_by_provider_id("email:ada@example.com").await?;
+    let by_provider = users
+        .get_user_by_provider_id("email:ada@example.com")
+        .await?;
     assert_eq!(by_provider.as_ref(), Some(&new));
 
     let raw = ctx.raw_users()?.read_user("u1").await?;
@@ -52,7 +54,10 @@ async fn user_duplicate_id_rejected(ctx: Ctx) -> CaseResult {
     users.set_user(user("u1", "p1")).await?;
 
     let err = users.set_user(user("u1", "p2")).await.unwrap_err();
-    assert!(matches!(&err, Error::DuplicateUserId { user_id } if user_id == "u1"), "{err:?}");
+    assert!(
+        matches!(&err, Error::DuplicateUserId { user_id } if user_id == "u1"),
+        "{err:?}"
+    );
 
     assert_eq!(users.get_user_by_provider_id("p2").await?, None);
     assert_eq!(ctx.raw_users()?.count_users().await?, 1);
