@@ -1,4 +1,4 @@
-//! What a backend hands the suite for one case: its adapters, raw access to
+//! The target a backend builds for one case: its adapters, raw access to
 //! what they store, and how to clean up afterwards.
 
 use std::fmt;
@@ -21,7 +21,7 @@ pub enum Role {
     Sessions,
 }
 
-/// Why a backend could not set up a target.
+/// Failure to set up a target.
 #[derive(Debug)]
 pub enum SetupError {
     /// The backend's server is not reachable. Outside CI the suite skips the
@@ -44,7 +44,7 @@ impl fmt::Display for SetupError {
     }
 }
 
-/// Why a raw record could not be planted.
+/// Failure to plant a raw record.
 #[derive(Debug)]
 pub enum PlantError {
     /// The store cannot hold a record of this shape at all (a SQL column
@@ -109,7 +109,7 @@ pub struct Target {
 }
 
 impl Target {
-    /// One backend instance as both sides.
+    /// Builds a target with one backend instance as both sides.
     pub fn both(adapter: Arc<dyn SessionAndUserAdapter>) -> Self {
         Target {
             users: Some(adapter.clone()),
@@ -119,7 +119,7 @@ impl Target {
         }
     }
 
-    /// A user side only.
+    /// Builds a target with a user side only.
     pub fn users(adapter: Arc<dyn UserAdapter>) -> Self {
         Target {
             users: Some(adapter),
@@ -127,7 +127,7 @@ impl Target {
         }
     }
 
-    /// A session side only.
+    /// Builds a target with a session side only.
     pub fn sessions(adapter: Arc<dyn SessionAdapter>) -> Self {
         Target {
             sessions: Some(adapter),
