@@ -107,7 +107,12 @@ pub trait SessionAdapter: Send + Sync {
     ///   `idle_expires < expires`.
     /// - [`Error::InvalidSessionId`](crate::Error::InvalidSessionId) when no
     ///   session has this id, including one deleted concurrently.
-    async fn update_session(&self, session_id: &str, expires: i64, idle_expires: i64) -> Result<Session>;
+    async fn update_session(
+        &self,
+        session_id: &str,
+        expires: i64,
+        idle_expires: i64,
+    ) -> Result<Session>;
 
     /// Deletes every listed session; unknown ids are ignored. An empty list
     /// returns at once without reaching the database.

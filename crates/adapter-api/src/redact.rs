@@ -61,6 +61,9 @@ mod tests {
     fn provider_id_keeps_method() {
         let shown = format!("{:?}", RedactedProviderId("email:ada@example.com"));
         assert_eq!(shown, "\"email:…\"");
-        assert_eq!(format!("{:?}", RedactedProviderId("ada@example.com")), "<redacted>");
+        assert_eq!(
+            format!("{:?}", RedactedProviderId("ada@example.com")),
+            "<redacted>"
+        );
     }
 }

@@ -81,7 +81,10 @@ impl Storage {
     }
 
     /// Keeps users in one backend and sessions in another.
-    pub fn split(users: impl UserAdapter + 'static, sessions: impl SessionAdapter + 'static) -> Self {
+    pub fn split(
+        users: impl UserAdapter + 'static,
+        sessions: impl SessionAdapter + 'static,
+    ) -> Self {
         Storage::split_arc(Arc::new(users), Arc::new(sessions))
     }
 
@@ -96,7 +99,10 @@ impl Storage {
     }
 
     /// Replaces the generator of ids for users created without one.
-    pub fn with_id_generator(mut self, generator: impl Fn() -> String + Send + Sync + 'static) -> Self {
+    pub fn with_id_generator(
+        mut self,
+        generator: impl Fn() -> String + Send + Sync + 'static,
+    ) -> Self {
         self.id_generator = Some(Arc::new(generator));
         self
     }
@@ -213,8 +219,15 @@ impl Storage {
 
     /// See [`SessionAdapter::update_session`].
     #[instrument(level = "debug", skip_all, err(level = "debug"))]
-    pub async fn update_session(&self, session_id: &str, expires: i64, idle_expires: i64) -> Result<Session> {
-        self.sessions.update_session(session_id, expires, idle_expires).await
+    pub async fn update_session(
+        &self,
+        session_id: &str,
+        expires: i64,
+        idle_expires: i64,
+    ) -> Result<Session> {
+        self.sessions
+            .update_session(session_id, expires, idle_expires)
+            .await
     }
 
     /// See [`SessionAdapter::delete_sessions`].

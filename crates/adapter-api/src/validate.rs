@@ -23,7 +23,8 @@ pub const MAX_ATTRIBUTE_DEPTH: usize = 64;
 ///
 /// `__v` is the version key that Mongoose writes and the MongoDB adapter
 /// skips on read, so it could not round-trip as an attribute.
-pub const RESERVED_ATTRIBUTE_KEYS: [&str; 5] = ["id", "_id", "provider_id", "hashed_password", "__v"];
+pub const RESERVED_ATTRIBUTE_KEYS: [&str; 5] =
+    ["id", "_id", "provider_id", "hashed_password", "__v"];
 
 /// Checks an id or provider id: non-empty, at most [`MAX_ID_CHARS`]
 /// characters, no NUL character.
@@ -39,7 +40,10 @@ pub fn id(field: &str, value: &str) -> Result<()> {
         ));
     }
     if value.contains('\0') {
-        return Err(Error::invalid_input(field, "must not contain a NUL character"));
+        return Err(Error::invalid_input(
+            field,
+            "must not contain a NUL character",
+        ));
     }
     Ok(())
 }
@@ -199,7 +203,10 @@ mod tests {
     fn nested_unsafe_key_names_path() {
         let attrs = json!({"profile": {"links": [{"$ref": 1}]}});
         let attrs = attrs.as_object().unwrap();
-        assert_eq!(field_of(attributes(attrs)), "attributes.profile.links[0].$ref");
+        assert_eq!(
+            field_of(attributes(attrs)),
+            "attributes.profile.links[0].$ref"
+        );
     }
 
     #[test]
@@ -207,13 +214,19 @@ mod tests {
         let nested = json!({"profile": {"id": 7}});
         assert!(attributes(nested.as_object().unwrap()).is_ok());
         let top = json!({"_id": 7});
-        assert_eq!(field_of(attributes(top.as_object().unwrap())), "attributes._id");
+        assert_eq!(
+            field_of(attributes(top.as_object().unwrap())),
+            "attributes._id"
+        );
     }
 
     #[test]
     fn large_unsigned_rejected() {
         let attrs = json!({"n": u64::MAX});
-        assert_eq!(field_of(attributes(attrs.as_object().unwrap())), "attributes.n");
+        assert_eq!(
+            field_of(attributes(attrs.as_object().unwrap())),
+            "attributes.n"
+        );
         let ok = json!({"n": i64::MIN, "m": i64::MAX, "f": 1.5});
         assert!(attributes(ok.as_object().unwrap()).is_ok());
     }
