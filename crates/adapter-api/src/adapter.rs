@@ -13,6 +13,9 @@ use crate::record::{Session, User, UserPatch};
 pub trait UserAdapter: Send + Sync {
     /// Returns the user with this id, or `None`.
     ///
+    /// A read concurrent with a write returns the record either before or
+    /// after that write, never a mix of the two.
+    ///
     /// # Errors
     /// [`Error::CorruptRecord`](crate::Error::CorruptRecord) when the stored
     /// record cannot be read as a user; [`Error::Backend`](crate::Error::Backend)
@@ -21,6 +24,9 @@ pub trait UserAdapter: Send + Sync {
 
     /// Returns the user with this provider id, matched exactly (case, spaces
     /// and Unicode form all count), or `None`.
+    ///
+    /// A provider id changed concurrently by [`update_user`](Self::update_user)
+    /// is found under either its old or its new value, never under both.
     ///
     /// # Errors
     /// As [`get_user`](Self::get_user).
@@ -60,8 +66,13 @@ pub trait UserAdapter: Send + Sync {
 
     /// Deletes a user. An unknown id is not an error.
     ///
-    /// An adapter that also stores sessions deletes the user's sessions too.
-    /// Sessions stored elsewhere are deleted by [`crate::Storage`].
+    /// An adapter that also stores sessions deletes the user's sessions too,
+    /// and a session created for the user at the same moment is either
+    /// rejected or deleted with them. Sessions stored elsewhere are deleted by
+    /// [`crate::Storage`].
+    ///
+    /// # Errors
+    /// [`Error::Backend`](crate::Error::Backend) on a database failure.
     async fn delete_user(&self, user_id: &str) -> Result<()>;
 }
 
@@ -84,11 +95,18 @@ pub trait SessionAdapter: Send + Sync {
     /// Returns every session of a user, in no particular order; an empty list
     /// for an unknown user. The cost depends on that user's sessions only,
     /// not on how many sessions other users have.
+    ///
+    /// Sessions created or deleted during the call may or may not be listed.
+    ///
+    /// # Errors
+    /// As [`get_session`](Self::get_session).
     async fn get_sessions_by_user_id(&self, user_id: &str) -> Result<Vec<Session>>;
 
     /// Creates a session.
     ///
-    /// Of concurrent calls with the same id, exactly one succeeds.
+    /// Of concurrent calls with the same id, exactly one succeeds. Where the
+    /// adapter checks the user, a concurrent [`UserAdapter::delete_user`] of
+    /// that user either makes this call fail or deletes the new session.
     ///
     /// # Errors
     /// - [`Error::InvalidInput`](crate::Error::InvalidInput) when
@@ -106,7 +124,8 @@ pub trait SessionAdapter: Send + Sync {
     /// - [`Error::InvalidInput`](crate::Error::InvalidInput) when
     ///   `idle_expires < expires`.
     /// - [`Error::InvalidSessionId`](crate::Error::InvalidSessionId) when no
-    ///   session has this id, including one deleted concurrently.
+    ///   session has this id, including one deleted concurrently: a renewal
+    ///   never brings a deleted session back.
     async fn update_session(
         &self,
         session_id: &str,
@@ -116,14 +135,29 @@ pub trait SessionAdapter: Send + Sync {
 
     /// Deletes every listed session; unknown ids are ignored. An empty list
     /// returns at once without reaching the database.
+    ///
+    /// # Errors
+    /// [`Error::Backend`](crate::Error::Backend) on a database failure, after
+    /// which any subset of the listed sessions may be deleted.
     async fn delete_sessions(&self, session_ids: &[String]) -> Result<()>;
 
     /// Deletes every session of a user; an unknown user is not an error.
+    ///
+    /// # Errors
+    /// [`Error::Backend`](crate::Error::Backend) on a database failure.
     async fn delete_sessions_by_user_id(&self, user_id: &str) -> Result<()>;
 
     /// Deletes every session with `idle_expires <= now` and no other, and
     /// returns how many it deleted. `now` is in milliseconds since the Unix
     /// epoch.
+    ///
+    /// Each session is deleted or renewed as a whole: a renewal racing this
+    /// call either lands first, and the session stays if its new
+    /// `idle_expires` is after `now`, or fails with
+    /// [`Error::InvalidSessionId`](crate::Error::InvalidSessionId).
+    ///
+    /// # Errors
+    /// [`Error::Backend`](crate::Error::Backend) on a database failure.
     async fn delete_expired_sessions(&self, now: i64) -> Result<u64>;
 
     /// Returns whether [`set_session`](Self::set_session) itself rejects a

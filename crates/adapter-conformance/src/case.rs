@@ -264,6 +264,13 @@ pub async fn run_case(backend: &dyn Backend, case: &Case) -> CaseReport {
 }
 
 async fn run_case_inner(backend: &dyn Backend, case: &Case) -> Outcome {
+    if !backend.supports(case.role) {
+        return Outcome::Skipped(format!(
+            "{} does not serve the {:?} role",
+            backend.name(),
+            case.role
+        ));
+    }
     let mut target = match backend.setup(case.role).await {
         Ok(target) => target,
         Err(SetupError::Unavailable(reason)) if in_ci() => {

@@ -184,6 +184,14 @@ pub trait Backend: Send + Sync {
     /// `postgres`.
     fn name(&self) -> String;
 
+    /// Returns whether the backend serves `role`. Cases in a role it does not
+    /// serve are skipped without calling [`setup`](Self::setup). The default
+    /// serves every role.
+    fn supports(&self, role: Role) -> bool {
+        let _ = role;
+        true
+    }
+
     /// Builds a target for one case in `role`. Every call returns adapters
     /// over data that no other call sees (a new instance, database, schema or
     /// collection prefix), so cases can run in parallel.
@@ -209,6 +217,16 @@ impl<U: Backend, S: Backend> Backend for Split<U, S> {
         format!("{}+{}", self.users.name(), self.sessions.name())
     }
 
+    fn supports(&self, role: Role) -> bool {
+        match role {
+            Role::Users => self.users.supports(Role::Users),
+            Role::Sessions => self.sessions.supports(Role::Sessions),
+            Role::Both => {
+                self.users.supports(Role::Users) && self.sessions.supports(Role::Sessions)
+            }
+        }
+    }
+
     async fn setup(&self, role: Role) -> Result<Target, SetupError> {
         match role {
             Role::Users => self.users.setup(Role::Users).await,
@@ -228,6 +246,10 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
         (**self).name()
     }
 
+    fn supports(&self, role: Role) -> bool {
+        (**self).supports(role)
+    }
+
     async fn setup(&self, role: Role) -> Result<Target, SetupError> {
         (**self).setup(role).await
     }
@@ -237,6 +259,10 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
 impl<B: Backend + ?Sized> Backend for Box<B> {
     fn name(&self) -> String {
         (**self).name()
+    }
+
+    fn supports(&self, role: Role) -> bool {
+        (**self).supports(role)
     }
 
     async fn setup(&self, role: Role) -> Result<Target, SetupError> {
