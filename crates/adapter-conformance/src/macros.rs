@@ -96,6 +96,15 @@ macro_rules! conformance_tests {
             storage_session_and_user_found
             storage_session_and_user_gone_user
             storage_split_sides_separate
+            race_renew_while_deleted
+            race_same_provider_id_updates
+            race_user_and_provider_updates
+            hostile_user_inputs_rejected
+            hostile_patches_rejected
+            hostile_session_inputs_rejected
+            hostile_lookalike_ids_distinct
+            hostile_planted_extra_fields_read
+            hostile_planted_large_record_read
         }
     };
     ($backend:expr) => {

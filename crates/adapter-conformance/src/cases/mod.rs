@@ -16,7 +16,9 @@ macro_rules! case {
     };
 }
 
+mod hostile;
 mod joined;
+mod races;
 mod sessions;
 mod storage;
 mod support;
@@ -25,7 +27,17 @@ mod users;
 /// Returns every case, in report order.
 pub fn all() -> &'static [Case] {
     static ALL: OnceLock<Vec<Case>> = OnceLock::new();
-    ALL.get_or_init(|| [users::CASES, sessions::CASES, joined::CASES, storage::CASES].concat())
+    ALL.get_or_init(|| {
+        [
+            users::CASES,
+            sessions::CASES,
+            joined::CASES,
+            storage::CASES,
+            races::CASES,
+            hostile::CASES,
+        ]
+        .concat()
+    })
 }
 
 #[cfg(test)]
