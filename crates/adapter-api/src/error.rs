@@ -5,7 +5,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::redact::Redacted;
+use crate::redact::{Redacted, RedactedProviderId};
 
 /// A boxed error that can cross threads, used for backend causes and for
 /// errors an application substitutes through an [`ErrorHook`].
@@ -21,10 +21,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Anything else is [`Error::Backend`], which keeps the driver's error as its
 /// source.
 ///
-/// `Display` never prints a password hash, a provider id or a full session id,
-/// so an error can be logged as it is. The values stay available in the
-/// fields for callers that need them.
-#[derive(Debug, thiserror::Error)]
+/// Neither `Display` nor `Debug` prints a provider id past its sign-in
+/// method or a session id of 16 characters or more past its first four, so
+/// an error can be logged as it is. The values stay available in the fields
+/// for callers that need them.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Creating or updating a user to a provider id that another user has.
@@ -78,7 +79,8 @@ pub enum Error {
         /// The collection or table the record was read from.
         collection: String,
         /// The record's id as stored, rendered as text (a non-string id is
-        /// shown in its JSON form).
+        /// shown in its JSON form). It is shown in full, for sessions too,
+        /// because an operator needs it to find and repair the record.
         record_id: String,
         /// The field that could not be read.
         field: String,
@@ -94,6 +96,52 @@ pub enum Error {
     /// backend error.
     #[error(transparent)]
     Application(BoxError),
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::DuplicateProviderId { provider_id } => f
+                .debug_struct("DuplicateProviderId")
+                .field("provider_id", &RedactedProviderId(provider_id))
+                .finish(),
+            Error::DuplicateUserId { user_id } => f
+                .debug_struct("DuplicateUserId")
+                .field("user_id", user_id)
+                .finish(),
+            Error::DuplicateSessionId { session_id } => f
+                .debug_struct("DuplicateSessionId")
+                .field("session_id", &Redacted(session_id))
+                .finish(),
+            Error::InvalidUserId { user_id } => f
+                .debug_struct("InvalidUserId")
+                .field("user_id", user_id)
+                .finish(),
+            Error::InvalidSessionId { session_id } => f
+                .debug_struct("InvalidSessionId")
+                .field("session_id", &Redacted(session_id))
+                .finish(),
+            Error::InvalidInput { field, reason } => f
+                .debug_struct("InvalidInput")
+                .field("field", field)
+                .field("reason", reason)
+                .finish(),
+            Error::CorruptRecord {
+                collection,
+                record_id,
+                field,
+                reason,
+            } => f
+                .debug_struct("CorruptRecord")
+                .field("collection", collection)
+                .field("record_id", record_id)
+                .field("field", field)
+                .field("reason", reason)
+                .finish(),
+            Error::Backend(err) => f.debug_tuple("Backend").field(err).finish(),
+            Error::Application(err) => f.debug_tuple("Application").field(err).finish(),
+        }
+    }
 }
 
 impl Error {

@@ -105,6 +105,7 @@ macro_rules! conformance_tests {
             hostile_lookalike_ids_distinct
             hostile_planted_extra_fields_read
             hostile_planted_large_record_read
+            secrets_absent_from_debug_and_traces
         }
     };
     ($backend:expr) => {

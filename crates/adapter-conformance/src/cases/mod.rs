@@ -19,6 +19,7 @@ macro_rules! case {
 mod hostile;
 mod joined;
 mod races;
+mod secrets;
 mod sessions;
 mod storage;
 mod support;
@@ -35,6 +36,7 @@ pub fn all() -> &'static [Case] {
             storage::CASES,
             races::CASES,
             hostile::CASES,
+            secrets::CASES,
         ]
         .concat()
     })
