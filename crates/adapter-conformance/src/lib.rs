@@ -4,6 +4,7 @@
 
 mod case;
 mod cases;
+pub mod load;
 mod macros;
 pub mod report;
 mod target;

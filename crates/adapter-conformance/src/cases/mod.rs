@@ -18,6 +18,7 @@ macro_rules! case {
 
 mod hostile;
 mod joined;
+mod load;
 mod races;
 mod secrets;
 mod sessions;
@@ -37,6 +38,7 @@ pub fn all() -> &'static [Case] {
             races::CASES,
             hostile::CASES,
             secrets::CASES,
+            load::CASES,
         ]
         .concat()
     })
