@@ -67,7 +67,7 @@ impl TestDatabase {
         database
             .run_command(doc! { "ping": 1 })
             .await
-            .expect("the server at MONGODB_URI did not answer a ping");
+            .expect("the server at MONGODB_URI did not respond to a ping");
         Some(TestDatabase { client, database })
     }
 
