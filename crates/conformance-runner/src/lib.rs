@@ -10,6 +10,7 @@ pub mod backends;
 use adapter_conformance::Backend;
 
 use crate::backends::memory::MemoryBackend;
+use crate::backends::sql::SqlBackend;
 
 /// Environment variable that supplies the connection string when the
 /// backend URL is just `mongodb`.
@@ -96,16 +97,10 @@ impl BackendUrl {
             // once that backend exists.
             BackendUrl::Mongo(uri) => Err(format!(
                 "the MongoDB backend is not available in this build yet, so `{}` cannot run; \
-                 use memory",
+                 use memory or a SQL URL",
                 redact_password(uri)
             )),
-            // TODO: build through `backends::sql::SqlBackend::from_url` once
-            // that backend exists.
-            BackendUrl::Sql(url) => Err(format!(
-                "the SQL backend is not available in this build yet, so `{}` cannot run; \
-                 use memory",
-                redact_password(url)
-            )),
+            BackendUrl::Sql(url) => Ok(Box::new(SqlBackend::from_url(url)?)),
         }
     }
 }
@@ -243,6 +238,18 @@ mod tests {
     #[case::not_a_url("sqlite:auth.db", "sqlite:auth.db")]
     fn redact_password_cases(#[case] url: &str, #[case] expected: &str) {
         assert_eq!(redact_password(url), expected);
+    }
+
+    #[test]
+    fn sqlite_url_builds_sql_backend() {
+        let backend = backend_from_url("sqlite::memory:").unwrap();
+        assert!(backend.name().starts_with("sqlite"), "{}", backend.name());
+    }
+
+    #[test]
+    fn sqlite_url_without_path_rejected() {
+        let err = backend_from_url("sqlite://").err().expect("sqlite:// has no path");
+        assert!(err.contains("sqlite:PATH"), "{err}");
     }
 
     #[test]
