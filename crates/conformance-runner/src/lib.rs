@@ -10,6 +10,7 @@ pub mod backends;
 use adapter_conformance::Backend;
 
 use crate::backends::memory::MemoryBackend;
+use crate::backends::mongo::MongoBackend;
 use crate::backends::sql::SqlBackend;
 
 /// Environment variable that supplies the connection string when the
@@ -93,13 +94,7 @@ impl BackendUrl {
     pub fn build(&self) -> Result<Box<dyn Backend>, String> {
         match self {
             BackendUrl::Memory => Ok(Box::new(MemoryBackend::new())),
-            // TODO: build through `backends::mongo::MongoBackend::from_uri`
-            // once that backend exists.
-            BackendUrl::Mongo(uri) => Err(format!(
-                "the MongoDB backend is not available in this build yet, so `{}` cannot run; \
-                 use memory or a SQL URL",
-                redact_password(uri)
-            )),
+            BackendUrl::Mongo(uri) => Ok(Box::new(MongoBackend::from_uri(uri))),
             BackendUrl::Sql(url) => Ok(Box::new(SqlBackend::from_url(url)?)),
         }
     }
@@ -248,8 +243,16 @@ mod tests {
 
     #[test]
     fn sqlite_url_without_path_rejected() {
-        let err = backend_from_url("sqlite://").err().expect("sqlite:// has no path");
+        let err = backend_from_url("sqlite://")
+            .err()
+            .expect("sqlite:// has no path");
         assert!(err.contains("sqlite:PATH"), "{err}");
+    }
+
+    #[test]
+    fn mongodb_url_builds_mongo_backend() {
+        let backend = backend_from_url("mongodb://127.0.0.1:27017").unwrap();
+        assert!(backend.name().starts_with("mongo"), "{}", backend.name());
     }
 
     #[test]
