@@ -32,9 +32,15 @@ const HANG_LIMIT: Duration = Duration::from_secs(60);
 /// Bound on the server's start.
 const START_LIMIT: Duration = Duration::from_secs(60);
 
-/// Finds `secantusd-py`: in the repository's `.venv`, where
-/// `scripts/with-secantusdb` installs it, or on `PATH`.
+/// Finds `secantusd-py`: the program named by `SECANTUSD_PY` (which
+/// `scripts/with-secantusdb` sets), the one in the repository's `.venv`, or
+/// one on `PATH`.
 fn find_server() -> Option<PathBuf> {
+    if let Some(program) = std::env::var_os("SECANTUSD_PY").map(PathBuf::from)
+        && program.is_file()
+    {
+        return Some(program);
+    }
     let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let in_venv = repository.join(".venv/bin/secantusd-py");
     if in_venv.is_file() {
