@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use adapter_api::{Error, NewUser, Session, Storage, UserPatch};
+
+use crate::target::{Backend, Role, SetupError};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -329,5 +331,58 @@ async fn check_against_model(storage: &Storage, models: &[TaskModel], report: &m
                     .push(format!("listing sessions of {user_id} failed: {err}")),
             }
         }
+    }
+}
+
+/// Sets up a fresh both-sides target on `backend`, runs the load through a
+/// [`Storage`] over it, and cleans up.
+///
+/// # Errors
+/// Returns the setup failure as text when the backend cannot provide both
+/// sides.
+pub async fn run_load_on(
+    backend: &dyn Backend,
+    options: &LoadOptions,
+) -> Result<LoadReport, String> {
+    let mut target = backend
+        .setup(Role::Both)
+        .await
+        .map_err(|err: SetupError| err.to_string())?;
+    let storage = match (&target.joined, &target.users, &target.sessions) {
+        (Some(joined), _, _) => Storage::from_arc(joined.clone()),
+        (None, Some(users), Some(sessions)) => Storage::split_arc(users.clone(), sessions.clone()),
+        _ => return Err(format!("{} does not provide both sides", backend.name())),
+    };
+    let report = run_load(&storage, options).await;
+    for cleanup in target.take_cleanup() {
+        cleanup().await;
+    }
+    Ok(report)
+}
+
+impl LoadReport {
+    /// Renders the report as text: operations and errors by kind, then
+    /// every violation.
+    pub fn render_text(&self, backend: &str) -> String {
+        let mut text = format!(
+            "load on {backend}: {} operations\n",
+            self.total_operations()
+        );
+        for (operation, count) in &self.operations {
+            text.push_str(&format!("  {operation:<26} {count:>9}\n"));
+        }
+        if self.errors.is_empty() {
+            text.push_str("  errors: none\n");
+        }
+        for (kind, count) in &self.errors {
+            text.push_str(&format!("  error {kind:<20} {count:>9}\n"));
+        }
+        if self.violations.is_empty() {
+            text.push_str("  store matches the model: no lost, stale or orphaned record\n");
+        }
+        for violation in &self.violations {
+            text.push_str(&format!("  VIOLATION {violation}\n"));
+        }
+        text
     }
 }

@@ -4,7 +4,9 @@
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;
+use std::time::Duration;
 
+use adapter_conformance::load::{LoadOptions, run_load_on};
 use adapter_conformance::report::{DEFAULT_CONCURRENCY, RunOptions, run_suite};
 use adapter_conformance::{Backend, Split};
 use clap::{Parser, ValueEnum};
@@ -75,6 +77,16 @@ struct Cli {
     /// Turns off the progress line printed to stderr for each finished case.
     #[arg(long)]
     quiet: bool,
+
+    /// Runs a mixed load for this many seconds on each selected backend
+    /// instead of the cases, then checks the store against a model of every
+    /// write that succeeded.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    load: Option<u64>,
+
+    /// Concurrent tasks of the --load workload.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    load_tasks: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -109,6 +121,35 @@ fn selected_backends(cli: &Cli) -> Result<Vec<Box<dyn Backend>>, String> {
     Ok(backends)
 }
 
+/// Runs the load on every backend and prints one report each. Fails when a
+/// backend cannot be set up, returns an error of an unexpected kind, or ends
+/// with a store that does not match the model.
+async fn run_load_mode(backends: &[Box<dyn Backend>], seconds: u64, tasks: u16) -> ExitCode {
+    let options = LoadOptions {
+        duration: Duration::from_secs(seconds),
+        tasks: usize::from(tasks),
+        ..LoadOptions::default()
+    };
+    let mut failed = false;
+    for backend in backends {
+        match run_load_on(backend.as_ref(), &options).await {
+            Ok(report) => {
+                print!("{}", report.render_text(&backend.name()));
+                failed |= !report.violations.is_empty() || report.unexpected_errors() > 0;
+            }
+            Err(message) => {
+                println!("load on {}: setup failed: {message}", backend.name());
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -120,6 +161,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(EXIT_BAD_ARGUMENTS);
         }
     };
+
+    if let Some(seconds) = cli.load {
+        return run_load_mode(&backends, seconds, cli.load_tasks).await;
+    }
 
     let options = RunOptions {
         case_filter: cli.case_filter.clone(),
