@@ -13,7 +13,7 @@ use crate::document::{ID, USER_ID};
 use crate::error::ErrorMapper;
 use crate::indexes;
 use crate::options::MongoOptions;
-use crate::redact::SessionIdPrefix;
+use crate::redact::{SessionIdPrefix, log_failure};
 use crate::sessions::SessionStore;
 use crate::users::UserStore;
 
@@ -177,30 +177,28 @@ impl UserAdapter for MongoUserAdapter {
 
 #[async_trait]
 impl SessionAdapter for MongoSessionAdapter {
-    #[instrument(name = "mongodb.get_session", skip_all, fields(session_id = %SessionIdPrefix(session_id)), err(level = "debug"))]
+    #[instrument(name = "mongodb.get_session", skip_all, fields(session_id = %SessionIdPrefix(session_id)))]
     async fn get_session(&self, session_id: &str) -> Result<Option<Session>> {
-        self.sessions.get(session_id).await
+        log_failure(self.sessions.get(session_id).await)
     }
 
-    #[instrument(
-        name = "mongodb.get_sessions_by_user_id",
-        skip(self),
-        err(level = "debug")
-    )]
+    #[instrument(name = "mongodb.get_sessions_by_user_id", skip(self))]
     async fn get_sessions_by_user_id(&self, user_id: &str) -> Result<Vec<Session>> {
-        self.sessions.get_by_user_id(user_id).await
+        log_failure(self.sessions.get_by_user_id(user_id).await)
     }
 
-    #[instrument(name = "mongodb.update_session", skip_all, fields(session_id = %SessionIdPrefix(session_id)), err(level = "debug"))]
+    #[instrument(name = "mongodb.update_session", skip_all, fields(session_id = %SessionIdPrefix(session_id)))]
     async fn update_session(
         &self,
         session_id: &str,
         expires: i64,
         idle_expires: i64,
     ) -> Result<Session> {
-        self.sessions
-            .update(session_id, expires, idle_expires)
-            .await
+        log_failure(
+            self.sessions
+                .update(session_id, expires, idle_expires)
+                .await,
+        )
     }
 
     #[instrument(name = "mongodb.delete_sessions", skip_all, fields(count = session_ids.len()), err(level = "debug"))]
@@ -275,30 +273,28 @@ impl UserAdapter for MongoAdapter {
 
 #[async_trait]
 impl SessionAdapter for MongoAdapter {
-    #[instrument(name = "mongodb.get_session", skip_all, fields(session_id = %SessionIdPrefix(session_id)), err(level = "debug"))]
+    #[instrument(name = "mongodb.get_session", skip_all, fields(session_id = %SessionIdPrefix(session_id)))]
     async fn get_session(&self, session_id: &str) -> Result<Option<Session>> {
-        self.sessions.get(session_id).await
+        log_failure(self.sessions.get(session_id).await)
     }
 
-    #[instrument(
-        name = "mongodb.get_sessions_by_user_id",
-        skip(self),
-        err(level = "debug")
-    )]
+    #[instrument(name = "mongodb.get_sessions_by_user_id", skip(self))]
     async fn get_sessions_by_user_id(&self, user_id: &str) -> Result<Vec<Session>> {
-        self.sessions.get_by_user_id(user_id).await
+        log_failure(self.sessions.get_by_user_id(user_id).await)
     }
 
-    #[instrument(name = "mongodb.update_session", skip_all, fields(session_id = %SessionIdPrefix(session_id)), err(level = "debug"))]
+    #[instrument(name = "mongodb.update_session", skip_all, fields(session_id = %SessionIdPrefix(session_id)))]
     async fn update_session(
         &self,
         session_id: &str,
         expires: i64,
         idle_expires: i64,
     ) -> Result<Session> {
-        self.sessions
-            .update(session_id, expires, idle_expires)
-            .await
+        log_failure(
+            self.sessions
+                .update(session_id, expires, idle_expires)
+                .await,
+        )
     }
 
     #[instrument(name = "mongodb.delete_sessions", skip_all, fields(count = session_ids.len()), err(level = "debug"))]
@@ -360,8 +356,14 @@ impl SessionAdapter for MongoAdapter {
 impl SessionAndUserAdapter for MongoAdapter {
     /// Reads the session and its user with one `aggregate` command: a
     /// `$match` on the session id and a `$lookup` of the user by `_id`.
-    #[instrument(name = "mongodb.get_session_and_user", skip_all, fields(session_id = %SessionIdPrefix(session_id)), err(level = "debug"))]
+    #[instrument(name = "mongodb.get_session_and_user", skip_all, fields(session_id = %SessionIdPrefix(session_id)))]
     async fn get_session_and_user(&self, session_id: &str) -> Result<Option<(Session, User)>> {
+        log_failure(self.read_session_and_user(session_id).await)
+    }
+}
+
+impl MongoAdapter {
+    async fn read_session_and_user(&self, session_id: &str) -> Result<Option<(Session, User)>> {
         let operation = "get_session_and_user";
         let pipeline = [
             doc! { "$match": { ID: session_id } },

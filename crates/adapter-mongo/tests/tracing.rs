@@ -11,12 +11,14 @@ use adapter_api::{
 };
 use adapter_mongo::{MongoAdapter, MongoOptions};
 use common::TestDatabase;
+use mongodb::bson::{Document, doc};
 use tracing_subscriber::fmt::MakeWriter;
 
 const PROVIDER_ID: &str = "email:ada.lovelace@example.com";
 const NEW_PROVIDER_ID: &str = "email:countess@example.com";
 const PASSWORD_HASH: &str = "$argon2id$v=19$m=65536,t=3,p=4$c2VjcmV0";
 const SESSION_ID: &str = "tok3n0123456789abcdefghijklmnopqrstuvwx";
+const CORRUPT_SESSION_ID: &str = "c0rrupt0123456789abcdefghijklmnopqrstuv";
 
 /// Everything the subscriber writes, kept in memory.
 #[derive(Clone, Default)]
@@ -42,7 +44,13 @@ impl<'a> MakeWriter<'a> for Captured {
 }
 
 fn assert_no_secret(output: &str) {
-    for secret in [PROVIDER_ID, NEW_PROVIDER_ID, PASSWORD_HASH, SESSION_ID] {
+    for secret in [
+        PROVIDER_ID,
+        NEW_PROVIDER_ID,
+        PASSWORD_HASH,
+        SESSION_ID,
+        CORRUPT_SESSION_ID,
+    ] {
         assert!(!output.contains(secret), "{secret} appears in: {output}");
     }
     assert!(!output.contains("ada.lovelace@example.com"), "{output}");
@@ -93,6 +101,21 @@ async fn spans_hide_secrets() {
         .await
         .unwrap();
 
+    // A corrupt session's error names its id, which is the bearer token, so
+    // the logged error must leave the id out.
+    let corrupt = doc! { "_id": CORRUPT_SESSION_ID, "user_id": "u1", "expires": "soon", "idle_expires": 1_i64 };
+    test.database
+        .collection::<Document>("sessions")
+        .insert_one(corrupt)
+        .await
+        .unwrap();
+    adapter.get_session(CORRUPT_SESSION_ID).await.unwrap_err();
+    adapter.get_sessions_by_user_id("u1").await.unwrap_err();
+    adapter
+        .get_session_and_user(CORRUPT_SESSION_ID)
+        .await
+        .unwrap_err();
+
     let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(
         output.contains("mongodb.set_user"),
@@ -101,6 +124,10 @@ async fn spans_hide_secrets() {
     assert!(
         output.contains("tok3…"),
         "the session id prefix is missing: {output}"
+    );
+    assert!(
+        output.contains("corrupt record in sessions"),
+        "the corrupt record error was not logged: {output}"
     );
     assert_no_secret(&output);
 
