@@ -9,9 +9,9 @@ mod common;
 
 use std::str::FromStr;
 
-use adapter_api::{Session, SessionAdapter, SessionAndUserAdapter, UserAdapter};
+use adapter_api::{Error, Session, SessionAdapter, SessionAndUserAdapter, UserAdapter, UserPatch};
 use adapter_sql::mysql::{INDEXED_STATEMENTS, MySqlAdapter};
-use adapter_sql::sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+use adapter_sql::sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError, MySqlPoolOptions};
 use adapter_sql::sqlx::{self, MySqlPool, Row};
 use adapter_sql::{AdapterOptions, Sides};
 use common::{
@@ -313,4 +313,66 @@ async fn delete_sessions_in_batches() {
         .unwrap();
     assert_eq!(left, ["kept"]);
     drop_database(adapter.pool(), &database).await;
+}
+
+#[tokio::test]
+async fn lock_wait_timeout_is_retryable() {
+    let (adapter, database) = adapter(Sides::Both).await;
+    let pool = adapter.pool();
+    adapter.set_user(user("u1", "p1")).await.unwrap();
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM users WHERE id = 'u1' FOR UPDATE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+
+    // A pool whose connections give up on a row lock after one second,
+    // the shortest wait InnoDB allows.
+    let impatient = MySqlPoolOptions::new()
+        .max_connections(1)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::query("SET SESSION innodb_lock_wait_timeout = 1")
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .connect_with(pool.connect_options().as_ref().clone())
+        .await
+        .unwrap();
+    let waiting = MySqlAdapter::new(impatient.clone(), AdapterOptions::new());
+    let err = waiting
+        .update_user("u1", UserPatch::new().attribute("a", 1))
+        .await
+        .unwrap_err();
+    holder.rollback().await.unwrap();
+
+    let Error::Backend(backend) = &err else {
+        panic!("expected a backend error, got {err:?}");
+    };
+    let number = backend
+        .source
+        .downcast_ref::<sqlx::Error>()
+        .and_then(sqlx::Error::as_database_error)
+        .and_then(|db| db.try_downcast_ref::<MySqlDatabaseError>())
+        .map(MySqlDatabaseError::number);
+    // ER_LOCK_WAIT_TIMEOUT
+    assert_eq!(number, Some(1205));
+    assert!(err.is_retryable(), "{err:?}");
+    assert!(
+        matches!(&err, Error::Backend(backend) if backend.operation == "update_user"),
+        "{err:?}"
+    );
+    assert!(
+        adapter
+            .get_user("u1")
+            .await
+            .unwrap()
+            .unwrap()
+            .attributes
+            .is_empty()
+    );
+    impatient.close().await;
+    drop_database(pool, &database).await;
 }

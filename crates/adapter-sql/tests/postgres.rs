@@ -272,3 +272,55 @@ async fn concurrent_migrations_succeed() {
     assert!(both.checks_user_existence());
     drop_schema(adapter.pool(), &schema).await;
 }
+
+#[tokio::test]
+async fn lock_timeout_is_retryable() {
+    let (pool, schema) = schema_pool().await;
+    let adapter = PgAdapter::new(pool.clone(), AdapterOptions::new());
+    adapter.migrate().await.unwrap();
+    adapter.set_user(user("u1", "p1")).await.unwrap();
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM users WHERE id = 'u1' FOR UPDATE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+
+    // A pool whose connections give up on a row lock after 100 ms.
+    let impatient = PgPoolOptions::new()
+        .max_connections(1)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::query("SET lock_timeout = '100ms'")
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .connect_with(pool.connect_options().as_ref().clone())
+        .await
+        .unwrap();
+    let waiting = PgAdapter::new(impatient.clone(), AdapterOptions::new());
+    let err = waiting
+        .update_user("u1", UserPatch::new().attribute("a", 1))
+        .await
+        .unwrap_err();
+    holder.rollback().await.unwrap();
+
+    assert_eq!(common::database_code(&err).as_deref(), Some("55P03"));
+    assert!(err.is_retryable(), "{err:?}");
+    assert!(
+        matches!(&err, Error::Backend(backend) if backend.operation == "update_user"),
+        "{err:?}"
+    );
+    assert!(
+        adapter
+            .get_user("u1")
+            .await
+            .unwrap()
+            .unwrap()
+            .attributes
+            .is_empty()
+    );
+    impatient.close().await;
+    drop_schema(&pool, &schema).await;
+}

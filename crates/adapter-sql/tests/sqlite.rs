@@ -417,3 +417,39 @@ async fn delete_many_sessions_at_once() {
         .unwrap();
     assert_eq!(left, ["kept"]);
 }
+
+#[tokio::test]
+async fn busy_database_is_retryable() {
+    let path = std::env::temp_dir().join(format!("{}.db", common::unique_name("adapter_sql_busy")));
+    // No busy timeout: a locked database fails at once instead of waiting.
+    let options = SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .busy_timeout(Duration::ZERO);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(2)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let adapter = SqliteAdapter::new(pool.clone(), AdapterOptions::new());
+    adapter.migrate().await.unwrap();
+
+    let mut holder = pool.acquire().await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let err = adapter.set_user(user("u1", "p1")).await.unwrap_err();
+    sqlx::query("ROLLBACK").execute(&mut *holder).await.unwrap();
+    drop(holder);
+
+    assert_eq!(common::database_code(&err).as_deref(), Some("5"));
+    assert!(err.is_retryable(), "{err:?}");
+    assert!(
+        matches!(&err, Error::Backend(backend) if backend.operation == "set_user"),
+        "{err:?}"
+    );
+    assert_eq!(adapter.get_user("u1").await.unwrap(), None);
+    pool.close().await;
+    std::fs::remove_file(&path).unwrap();
+}

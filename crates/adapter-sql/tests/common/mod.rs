@@ -194,3 +194,13 @@ pub async fn assert_null_columns_reported(adapter: &dyn SessionAndUserAdapter) {
         "idle_expires",
     );
 }
+
+/// Returns the database error code (SQLSTATE, SQLite extended result code
+/// or MySQL SQLSTATE) behind a backend error.
+pub fn database_code(err: &Error) -> Option<String> {
+    let Error::Backend(backend) = err else {
+        return None;
+    };
+    let source = backend.source.downcast_ref::<adapter_sql::sqlx::Error>()?;
+    Some(source.as_database_error()?.code()?.into_owned())
+}
