@@ -54,10 +54,12 @@ pub(crate) fn session_indexes(ttl_index: bool) -> Vec<IndexModel> {
 /// An index that already exists with the same key pattern and the same
 /// uniqueness and TTL counts, whatever its name, so an application's own
 /// unique index on `provider_id` is kept and no second one is built. An
-/// index with the same keys but other options is not replaced: the server
-/// rejects the new one and the call returns that backend error. Creating
-/// the collection is left to the server, which does it on the first index
-/// or insert.
+/// index with the same keys but other options (a non-unique `provider_id`
+/// index, say) is left alone, and the adapter's index is built next to it:
+/// since MongoDB 5.0 uniqueness is part of what tells two indexes apart,
+/// and SecantusDB 0.7.0b3 does the same. Creating the
+/// collection is left to the server, which does it on the first index or
+/// insert.
 pub(crate) async fn ensure(
     collection: &Collection<Document>,
     required: Vec<IndexModel>,

@@ -2,7 +2,7 @@
 
 mod common;
 
-use adapter_api::{NewUser, Session, SessionAdapter, UserAdapter};
+use adapter_api::{Error, NewUser, Session, SessionAdapter, UserAdapter};
 use adapter_mongo::{MongoAdapter, MongoOptions};
 use common::TestDatabase;
 use mongodb::bson::{Bson, DateTime, Document, doc};
@@ -127,5 +127,75 @@ async fn ttl_index_and_date_field() {
         stored,
         doc! {"_id": "s1", "user_id": "u1", "expires": 10_000_i64, "idle_expires": 20_000_i64}
     );
+    test.drop().await;
+}
+
+#[tokio::test]
+async fn unique_index_beside_plain_one() {
+    let Some(test) = TestDatabase::connect("unique_index_beside_plain_one", None).await else {
+        return;
+    };
+    let users = test.database.collection::<Document>("users");
+    let plain = mongodb::IndexModel::builder()
+        .keys(doc! {"provider_id": 1})
+        .options(
+            mongodb::options::IndexOptions::builder()
+                .name("provider_lookup".to_owned())
+                .build(),
+        )
+        .build();
+    users.create_index(plain).await.unwrap();
+
+    let adapter = MongoAdapter::new(&test.database, MongoOptions::new());
+    adapter.ensure_indexes().await.unwrap();
+    let found = indexes(&test, "users").await;
+    let unique: Vec<&Document> = found
+        .iter()
+        .filter(|index| index.get_bool("unique") == Ok(true))
+        .collect();
+    assert_eq!(unique.len(), 1, "{found:?}");
+    assert_eq!(
+        unique[0].get_document("key").unwrap(),
+        &doc! {"provider_id": 1}
+    );
+
+    adapter
+        .set_user(NewUser::new("p1").into_user("u1".into()))
+        .await
+        .unwrap();
+    let err = adapter
+        .set_user(NewUser::new("p1").into_user("u2".into()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::DuplicateProviderId { provider_id } if provider_id == "p1"),
+        "{err:?}"
+    );
+    test.drop().await;
+}
+
+#[tokio::test]
+async fn unique_index_over_duplicates_fails() {
+    let Some(test) = TestDatabase::connect("unique_index_over_duplicates_fails", None).await else {
+        return;
+    };
+    let users = test.database.collection::<Document>("users");
+    users
+        .insert_many([
+            doc! {"_id": "u1", "provider_id": "same"},
+            doc! {"_id": "u2", "provider_id": "same"},
+        ])
+        .await
+        .unwrap();
+
+    let adapter = MongoAdapter::new(&test.database, MongoOptions::new());
+    let err = adapter.ensure_indexes().await.unwrap_err();
+    let Error::Backend(backend) = &err else {
+        panic!("expected a backend error, got {err:?}");
+    };
+    assert_eq!(backend.operation, "ensure_indexes");
+    assert!(!backend.retryable);
+    let keys_left = keys(&indexes(&test, "users").await);
+    assert_eq!(keys_left, vec![doc! {"_id": 1}]);
     test.drop().await;
 }
