@@ -34,13 +34,14 @@ pub fn server_url(env: &str, default: &str) -> String {
         .unwrap_or_else(|| default.to_owned())
 }
 
-/// A user with this id and provider id, no password and no attributes.
+/// Builds a user with this id and provider id, no password and no
+/// attributes.
 pub fn user(id: &str, provider_id: &str) -> User {
     NewUser::new(provider_id).into_user(id.to_owned())
 }
 
-/// A user whose attributes hold numbers that lose their kind or value in a
-/// careless JSON store.
+/// Builds a user whose attributes hold numbers that lose their kind or
+/// value in a careless JSON store.
 pub fn numeric_user() -> User {
     let attributes = json!({
         "integer": 1,
@@ -113,7 +114,7 @@ pub fn assert_corrupt<T: std::fmt::Debug>(
 /// Creates users `u1` (`p1`) and `u2` (`p2`) and session `s1` of `u1`, then
 /// checks that every collision gets its own error variant. Afterwards the
 /// tables must still hold exactly those two users and that one session,
-/// with `u2` keeping `p2`; the caller checks that on the raw table.
+/// with `u2` keeping `p2`. The caller checks that on the raw tables.
 pub async fn assert_duplicates_classified(adapter: &dyn SessionAndUserAdapter) {
     adapter.set_user(user("u1", "p1")).await.unwrap();
     adapter.set_user(user("u2", "p2")).await.unwrap();
@@ -162,7 +163,8 @@ pub async fn assert_duplicates_classified(adapter: &dyn SessionAndUserAdapter) {
 /// Rows with a NULL in a required column, for tables made by hand without
 /// NOT NULL. Columns: `id, provider_id, hashed_password, attributes`.
 pub const NULL_USER_ROWS: &str = "INSERT INTO users VALUES ('no-provider', NULL, NULL, '{}'), ('no-attributes', 'p2', NULL, NULL)";
-/// As [`NULL_USER_ROWS`]; columns: `id, user_id, expires, idle_expires`.
+/// Session rows with a NULL in a required column. Columns: `id, user_id,
+/// expires, idle_expires`.
 pub const NULL_SESSION_ROWS: &str =
     "INSERT INTO sessions VALUES ('no-user', NULL, 1, 2), ('no-idle', 'u1', 1, NULL)";
 

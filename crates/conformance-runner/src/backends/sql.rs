@@ -290,3 +290,90 @@ macro_rules! impl_migrate {
 impl_migrate!(adapter_sql::sqlx::Sqlite);
 impl_migrate!(adapter_sql::sqlx::Postgres);
 impl_migrate!(adapter_sql::sqlx::MySql);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_url_accepts_forms() {
+        let cases = [
+            ("sqlite::memory:", "sqlite-memory"),
+            ("sqlite:/tmp/auth.db", "sqlite-file"),
+            ("sqlite:///tmp/auth.db", "sqlite-file"),
+            ("postgres://postgres@127.0.0.1:5432/test", "postgres"),
+            ("postgresql://127.0.0.1/test", "postgres"),
+            ("mysql://root@127.0.0.1:3306/test", "mysql"),
+        ];
+        for (url, name) in cases {
+            let backend = SqlBackend::from_url(url).unwrap_or_else(|err| panic!("{url}: {err}"));
+            assert_eq!(backend.name(), name, "{url}");
+        }
+    }
+
+    #[test]
+    fn from_url_rejects_others() {
+        for url in ["sqlite:", "mongodb://127.0.0.1", "memory", "postgres:test"] {
+            let err = SqlBackend::from_url(url).unwrap_err();
+            assert!(err.contains("sqlite"), "{url}: {err}");
+        }
+        let err = SqlBackend::from_url("redis://user:secret@127.0.0.1").unwrap_err();
+        assert!(!err.contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn case_file_next_to_base() {
+        let first = case_file(Path::new("/tmp/dir/auth.db"));
+        let second = case_file(Path::new("/tmp/dir/auth.db"));
+        assert_ne!(first, second);
+        assert_eq!(first.parent(), Some(Path::new("/tmp/dir")));
+        assert_eq!(first.extension().and_then(|ext| ext.to_str()), Some("db"));
+        let name = first.file_name().and_then(|name| name.to_str()).unwrap();
+        assert!(name.starts_with("auth-conformance_"), "{name}");
+    }
+
+    /// Sets up a target on a port where nothing listens (port 1 of the
+    /// loopback address) and returns the error.
+    fn setup_error(backend: SqlBackend) -> SetupError {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        match runtime.block_on(backend.setup(Role::Both)) {
+            Ok(_) => panic!("setup succeeded without a server"),
+            Err(err) => err,
+        }
+    }
+
+    #[test]
+    fn closed_port_is_unavailable() {
+        for url in [
+            "postgres://postgres@127.0.0.1:1/test",
+            "mysql://root@127.0.0.1:1/test",
+        ] {
+            let backend = SqlBackend::from_url(url).unwrap();
+            match setup_error(backend) {
+                SetupError::Unavailable(reason) => {
+                    assert!(reason.contains("127.0.0.1:1"), "{reason}");
+                }
+                other => panic!("{url}: expected Unavailable, got {other}"),
+            }
+        }
+    }
+
+    #[test]
+    fn unavailable_names_env_var() {
+        let backend = SqlBackend {
+            kind: Kind::Postgres(Server {
+                url: "postgres://postgres@127.0.0.1:1/test".to_owned(),
+                env: Some(POSTGRES_URL_ENV),
+            }),
+        };
+        match setup_error(backend) {
+            SetupError::Unavailable(reason) => {
+                assert!(reason.contains(POSTGRES_URL_ENV), "{reason}")
+            }
+            other => panic!("expected Unavailable, got {other}"),
+        }
+    }
+}
