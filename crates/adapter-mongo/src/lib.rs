@@ -7,6 +7,7 @@ mod document;
 mod error;
 mod indexes;
 mod insert;
+mod joined;
 pub mod json;
 mod options;
 mod redact;
