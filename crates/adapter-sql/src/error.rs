@@ -11,11 +11,14 @@ use sqlx::error::DatabaseError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Violation {
     /// The primary key (`id`) of the table written.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     PrimaryKey,
     /// The unique key on `users.provider_id`.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     ProviderId,
     /// A unique key the error does not name: MySQL reports only the error
     /// number. The adapter resolves it from what the table can collide on.
+    #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
     UnnamedUnique,
     /// The foreign key from `sessions.user_id` to `users.id`.
     ForeignKey,
