@@ -20,6 +20,12 @@ pub(crate) struct InsertFailure {
 /// more as a raw command, whose reply keeps it. If the colliding document
 /// was deleted in between, that second insert succeeds and so does the
 /// call.
+///
+/// NOTE: an upserting `findAndModify` on `_id` would report the key in one
+/// command, but SecantusDB 0.7.0b3 answers concurrent upserts of one `_id`
+/// with `upserted: null` and no document, as if each of them had inserted,
+/// where MongoDB retries the losing upserts as updates. Plain inserts
+/// behave the same on both.
 pub(crate) async fn insert_one(
     database: &Database,
     collection: &Collection<Document>,
