@@ -17,6 +17,13 @@
 macro_rules! impl_adapter {
     ($db:ty) => {
         impl $crate::SqlAdapter<$db> {
+            /// Returns whether a stored id can equal `id`. Validation keeps
+            /// ids with NUL out of every table, and PostgreSQL rejects NUL
+            /// in a text parameter, so such lookups return at once.
+            fn can_match(id: &str) -> bool {
+                !id.contains('\0')
+            }
+
             fn fail(&self, operation: &'static str, err: sqlx::Error) -> adapter_api::Error {
                 error::CLASSIFIER.backend(self.error_hook.as_ref(), operation, err)
             }
@@ -54,6 +61,9 @@ macro_rules! impl_adapter {
         #[adapter_api::async_trait]
         impl adapter_api::UserAdapter for $crate::SqlAdapter<$db> {
             async fn get_user(&self, user_id: &str) -> adapter_api::Result<Option<adapter_api::User>> {
+                if !Self::can_match(user_id) {
+                    return Ok(None);
+                }
                 let span = tracing::debug_span!("get_user", backend = error::CLASSIFIER.backend, user_id);
                 async {
                     let row = sqlx::query(sql::GET_USER)
@@ -68,6 +78,9 @@ macro_rules! impl_adapter {
             }
 
             async fn get_user_by_provider_id(&self, provider_id: &str) -> adapter_api::Result<Option<adapter_api::User>> {
+                if !Self::can_match(provider_id) {
+                    return Ok(None);
+                }
                 // The provider id is often an email address, so the span
                 // does not carry it.
                 let span = tracing::debug_span!("get_user_by_provider_id", backend = error::CLASSIFIER.backend);
@@ -106,6 +119,9 @@ macro_rules! impl_adapter {
 
             async fn update_user(&self, user_id: &str, patch: adapter_api::UserPatch) -> adapter_api::Result<adapter_api::User> {
                 adapter_api::validate::user_patch(&patch)?;
+                if !Self::can_match(user_id) {
+                    return Err(adapter_api::Error::InvalidUserId { user_id: user_id.to_owned() });
+                }
                 let span = tracing::debug_span!("update_user", backend = error::CLASSIFIER.backend, user_id);
                 async {
                     let invalid_user = || adapter_api::Error::InvalidUserId { user_id: user_id.to_owned() };
@@ -154,6 +170,9 @@ macro_rules! impl_adapter {
             }
 
             async fn delete_user(&self, user_id: &str) -> adapter_api::Result<()> {
+                if !Self::can_match(user_id) {
+                    return Ok(());
+                }
                 let span = tracing::debug_span!("delete_user", backend = error::CLASSIFIER.backend, user_id);
                 async {
                     // With both sides in this database, the foreign key's
@@ -175,6 +194,9 @@ macro_rules! impl_adapter {
             // Session ids are bearer tokens, so no span carries one.
 
             async fn get_session(&self, session_id: &str) -> adapter_api::Result<Option<adapter_api::Session>> {
+                if !Self::can_match(session_id) {
+                    return Ok(None);
+                }
                 let span = tracing::debug_span!("get_session", backend = error::CLASSIFIER.backend);
                 async {
                     let row = sqlx::query(sql::GET_SESSION)
@@ -189,6 +211,9 @@ macro_rules! impl_adapter {
             }
 
             async fn get_sessions_by_user_id(&self, user_id: &str) -> adapter_api::Result<Vec<adapter_api::Session>> {
+                if !Self::can_match(user_id) {
+                    return Ok(Vec::new());
+                }
                 let span = tracing::debug_span!("get_sessions_by_user_id", backend = error::CLASSIFIER.backend, user_id);
                 async {
                     let rows = sqlx::query(sql::GET_SESSIONS_BY_USER_ID)
@@ -233,6 +258,9 @@ macro_rules! impl_adapter {
 
             async fn update_session(&self, session_id: &str, expires: i64, idle_expires: i64) -> adapter_api::Result<adapter_api::Session> {
                 adapter_api::validate::expiry(expires, idle_expires)?;
+                if !Self::can_match(session_id) {
+                    return Err(adapter_api::Error::InvalidSessionId { session_id: session_id.to_owned() });
+                }
                 let span = tracing::debug_span!("update_session", backend = error::CLASSIFIER.backend);
                 async {
                     let row = sql::update_session(&self.pool, session_id, expires, idle_expires)
@@ -248,12 +276,17 @@ macro_rules! impl_adapter {
             }
 
             async fn delete_sessions(&self, session_ids: &[String]) -> adapter_api::Result<()> {
+                let session_ids: std::borrow::Cow<'_, [String]> = if session_ids.iter().all(|id| Self::can_match(id)) {
+                    session_ids.into()
+                } else {
+                    session_ids.iter().filter(|id| Self::can_match(id)).cloned().collect()
+                };
                 if session_ids.is_empty() {
                     return Ok(());
                 }
                 let span = tracing::debug_span!("delete_sessions", backend = error::CLASSIFIER.backend, count = session_ids.len());
                 async {
-                    sql::delete_sessions(&self.pool, session_ids)
+                    sql::delete_sessions(&self.pool, &session_ids)
                         .await
                         .map_err(|err| self.fail("delete_sessions", err))
                 }
@@ -262,6 +295,9 @@ macro_rules! impl_adapter {
             }
 
             async fn delete_sessions_by_user_id(&self, user_id: &str) -> adapter_api::Result<()> {
+                if !Self::can_match(user_id) {
+                    return Ok(());
+                }
                 let span = tracing::debug_span!("delete_sessions_by_user_id", backend = error::CLASSIFIER.backend, user_id);
                 async {
                     sqlx::query(sql::DELETE_SESSIONS_BY_USER_ID)
@@ -301,6 +337,9 @@ macro_rules! impl_adapter {
                 &self,
                 session_id: &str,
             ) -> adapter_api::Result<Option<(adapter_api::Session, adapter_api::User)>> {
+                if !Self::can_match(session_id) {
+                    return Ok(None);
+                }
                 let span = tracing::debug_span!("get_session_and_user", backend = error::CLASSIFIER.backend);
                 async {
                     let row = sqlx::query(sql::GET_SESSION_AND_USER)

@@ -376,3 +376,10 @@ async fn lock_wait_timeout_is_retryable() {
     impatient.close().await;
     drop_database(pool, &database).await;
 }
+
+#[tokio::test]
+async fn nul_ids_match_nothing() {
+    let (adapter, database) = adapter(Sides::Both).await;
+    common::assert_nul_ids_match_nothing(&adapter).await;
+    drop_database(adapter.pool(), &database).await;
+}

@@ -324,3 +324,10 @@ async fn lock_timeout_is_retryable() {
     impatient.close().await;
     drop_schema(&pool, &schema).await;
 }
+
+#[tokio::test]
+async fn nul_ids_match_nothing() {
+    let (adapter, schema) = adapter(Sides::Both).await;
+    common::assert_nul_ids_match_nothing(&adapter).await;
+    drop_schema(adapter.pool(), &schema).await;
+}

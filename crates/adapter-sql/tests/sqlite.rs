@@ -453,3 +453,8 @@ async fn busy_database_is_retryable() {
     pool.close().await;
     std::fs::remove_file(&path).unwrap();
 }
+
+#[tokio::test]
+async fn nul_ids_match_nothing() {
+    common::assert_nul_ids_match_nothing(&adapter(Sides::Both).await).await;
+}

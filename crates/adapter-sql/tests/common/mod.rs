@@ -206,3 +206,45 @@ pub fn database_code(err: &Error) -> Option<String> {
     let source = backend.source.downcast_ref::<adapter_sql::sqlx::Error>()?;
     Some(source.as_database_error()?.code()?.into_owned())
 }
+
+/// Checks that ids with a NUL character, which no table can hold, match
+/// nothing on every operation instead of failing: PostgreSQL rejects NUL in
+/// a text parameter, so the adapter must not send them.
+pub async fn assert_nul_ids_match_nothing(adapter: &dyn SessionAndUserAdapter) {
+    let id = "a\0b";
+    adapter.set_user(user("u1", "p1")).await.unwrap();
+    adapter
+        .set_session(Session::new("s1", "u1", 1, 2))
+        .await
+        .unwrap();
+
+    assert_eq!(adapter.get_user(id).await.unwrap(), None);
+    assert_eq!(adapter.get_user_by_provider_id(id).await.unwrap(), None);
+    assert_eq!(adapter.get_session(id).await.unwrap(), None);
+    assert_eq!(adapter.get_sessions_by_user_id(id).await.unwrap(), []);
+    assert_eq!(adapter.get_session_and_user(id).await.unwrap(), None);
+    adapter.delete_user(id).await.unwrap();
+    adapter.delete_sessions_by_user_id(id).await.unwrap();
+    adapter
+        .delete_sessions(&[id.to_owned(), "s1".to_owned()])
+        .await
+        .unwrap();
+
+    let err = adapter
+        .update_user(id, UserPatch::new().attribute("a", 1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidUserId { user_id } if user_id == id),
+        "{err:?}"
+    );
+    let err = adapter.update_session(id, 1, 2).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidSessionId { session_id } if session_id == id),
+        "{err:?}"
+    );
+
+    // The valid id in the list was deleted, the user was not touched.
+    assert_eq!(adapter.get_session("s1").await.unwrap(), None);
+    assert!(adapter.get_user("u1").await.unwrap().is_some());
+}
