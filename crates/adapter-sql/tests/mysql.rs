@@ -383,3 +383,22 @@ async fn nul_ids_match_nothing() {
     common::assert_nul_ids_match_nothing(&adapter).await;
     drop_database(adapter.pool(), &database).await;
 }
+
+#[tokio::test]
+async fn concurrent_migrations_succeed() {
+    let (pool, database) = database_pool().await;
+    let adapter = MySqlAdapter::new(pool.clone(), AdapterOptions::new());
+    let runs = (0..4).map(|_| adapter.migrate());
+    for result in futures::future::join_all(runs).await {
+        result.unwrap();
+    }
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT TABLE_NAME FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(tables, ["sessions", "users"]);
+    drop_database(&pool, &database).await;
+}
