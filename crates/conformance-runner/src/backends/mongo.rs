@@ -102,32 +102,30 @@ impl Backend for MongoBackend {
         let client = self.connect().await?;
         let database = client.database(&unique_database_name());
         let options = MongoOptions::new();
-        let target = match role {
+        let (target, indexed) = match role {
             Role::Both => {
                 let adapter = MongoAdapter::new(&database, options.clone());
-                adapter
-                    .ensure_indexes()
-                    .await
-                    .map_err(|err| SetupError::Failed(err.into()))?;
-                Target::both(Arc::new(adapter))
+                let indexed = adapter.ensure_indexes().await;
+                (Target::both(Arc::new(adapter)), indexed)
             }
             Role::Users => {
                 let adapter = MongoUserAdapter::new(&database, options.clone());
-                adapter
-                    .ensure_indexes()
-                    .await
-                    .map_err(|err| SetupError::Failed(err.into()))?;
-                Target::users(Arc::new(adapter))
+                let indexed = adapter.ensure_indexes().await;
+                (Target::users(Arc::new(adapter)), indexed)
             }
             Role::Sessions => {
                 let adapter = MongoSessionAdapter::new(&database, options.clone());
-                adapter
-                    .ensure_indexes()
-                    .await
-                    .map_err(|err| SetupError::Failed(err.into()))?;
-                Target::sessions(Arc::new(adapter))
+                let indexed = adapter.ensure_indexes().await;
+                (Target::sessions(Arc::new(adapter)), indexed)
             }
         };
+        if let Err(err) = indexed {
+            // No target is returned, so no cleanup will run for it: the
+            // database is dropped here.
+            let _ = database.drop().await;
+            client.shutdown().await;
+            return Err(SetupError::Failed(err.into()));
+        }
         let raw = Arc::new(MongoRaw::new(&database, &options));
         let cleanup_database = database.clone();
         Ok(target.with_raw(raw).with_cleanup(move || {
