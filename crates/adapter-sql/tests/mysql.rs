@@ -71,21 +71,32 @@ fn with_literal(statement: &str, value: &str) -> String {
 async fn plans_use_indexes() {
     let (adapter, database) = adapter(Sides::Both).await;
     let pool = adapter.pool();
-    // Enough rows that a full scan costs more than an index lookup.
-    sqlx::query(
+    // Enough rows that a full scan costs more than an index lookup. The
+    // numbers come from a cross join of two 100-row recursive CTEs, which
+    // stays below MySQL's default cte_max_recursion_depth of 1000 (MariaDB's
+    // seq_1_to_N tables do not exist on MySQL).
+    let numbers = "WITH RECURSIVE digits (n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM digits WHERE n < 99) \
+                   SELECT a.n * 100 + b.n + 1 AS seq FROM digits AS a CROSS JOIN digits AS b";
+    let users = format!(
         "INSERT INTO users (id, provider_id, hashed_password, attributes) \
-         SELECT CONCAT('u', seq), CONCAT('p', seq), NULL, '{}' FROM seq_1_to_2000",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
-    sqlx::query(
+         SELECT CONCAT('u', seq), CONCAT('p', seq), NULL, '{{}}' FROM ({numbers}) AS numbers WHERE seq <= 2000"
+    );
+    let sessions = format!(
         "INSERT INTO sessions (id, user_id, expires, idle_expires) \
-         SELECT CONCAT('s', seq), CONCAT('u', seq % 2000 + 1), seq, 1000000 + seq FROM seq_1_to_10000",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
+         SELECT CONCAT('s', seq), CONCAT('u', seq % 2000 + 1), seq, 1000000 + seq FROM ({numbers}) AS numbers"
+    );
+    for statement in [users, sessions] {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    let counts: (i64, i64) =
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM sessions)")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(counts, (2000, 10000));
     sqlx::query("ANALYZE TABLE users, sessions")
         .execute(pool)
         .await
