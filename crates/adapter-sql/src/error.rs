@@ -1,6 +1,6 @@
 //! The part of error conversion that all databases share. Each database
-//! module's `error.rs` classifies its own error codes; this module turns the
-//! result into the contract's [`Error`].
+//! module's `error.rs` classifies its own error codes, and this module
+//! turns the result into the contract's [`Error`].
 
 use adapter_api::{BackendError, Error, ErrorHook, apply_hook};
 use sqlx::error::DatabaseError;
@@ -29,8 +29,8 @@ pub(crate) struct Classifier {
     /// Short backend name for [`BackendError::backend`].
     pub backend: &'static str,
     /// Maps a constraint violation of the adapter's tables to a
-    /// [`Violation`] by constraint name or error code; `None` for any other
-    /// error.
+    /// [`Violation`] by constraint name or error code. Returns `None` for
+    /// any other error.
     pub violation: fn(&dyn DatabaseError) -> Option<Violation>,
     /// Returns whether a database error is transient: a serialization
     /// failure, a deadlock, a busy database or a server shutting down.

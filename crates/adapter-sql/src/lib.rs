@@ -32,8 +32,8 @@ use sqlx::{Database, Pool};
 
 /// A user and session adapter over an sqlx pool.
 ///
-/// The application builds the pool; the adapter only runs queries on it and
-/// never closes it. Use the alias of your database
+/// The application builds the pool, and the adapter only runs queries on it
+/// and never closes it. Use the alias of your database
 /// ([`SqliteAdapter`](crate::sqlite::SqliteAdapter),
 /// [`PgAdapter`](crate::postgres::PgAdapter),
 /// [`MySqlAdapter`](crate::mysql::MySqlAdapter)) and call `migrate` once

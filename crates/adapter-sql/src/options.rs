@@ -34,7 +34,7 @@ impl Sides {
 /// Options of [`SqlAdapter::new`](crate::SqlAdapter::new).
 #[derive(Debug, Clone, Default)]
 pub struct AdapterOptions {
-    /// The sides the adapter serves; [`Sides::Both`] by default.
+    /// The sides the adapter serves, [`Sides::Both`] by default.
     pub sides: Sides,
     /// Called with every backend error before it is returned.
     pub error_hook: Option<ErrorHook>,
