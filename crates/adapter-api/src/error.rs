@@ -74,13 +74,14 @@ pub enum Error {
     },
 
     /// A stored record that cannot be read as a user or a session.
-    #[error("corrupt record {record_id} in {collection}: field {field:?} {reason}")]
+    #[error("corrupt record {} in {collection}: field {field:?} {reason}", Redacted(record_id))]
     CorruptRecord {
         /// The collection or table the record was read from.
         collection: String,
         /// The record's id as stored, rendered as text (a non-string id is
-        /// shown in its JSON form). It is shown in full, for sessions too,
-        /// because an operator needs it to find and repair the record.
+        /// shown in its JSON form). `Display` and `Debug` show only the first
+        /// four characters of an id of 16 characters or more, because a
+        /// session id is a bearer token; this field keeps it whole.
         record_id: String,
         /// The field that could not be read.
         field: String,
@@ -134,7 +135,7 @@ impl fmt::Debug for Error {
             } => f
                 .debug_struct("CorruptRecord")
                 .field("collection", collection)
-                .field("record_id", record_id)
+                .field("record_id", &Redacted(record_id))
                 .field("field", field)
                 .field("reason", reason)
                 .finish(),
