@@ -74,7 +74,10 @@ pub enum Error {
     },
 
     /// A stored record that cannot be read as a user or a session.
-    #[error("corrupt record {} in {collection}: field {field:?} {reason}", Redacted(record_id))]
+    #[error(
+        "corrupt record {} in {collection}: field {field:?} {reason}",
+        Redacted(record_id)
+    )]
     CorruptRecord {
         /// The collection or table the record was read from.
         collection: String,
