@@ -60,6 +60,7 @@ macro_rules! conformance_tests {
             user_corrupt_missing_field_reported
             user_corrupt_wrong_type_reported
             user_corrupt_non_string_id_reported
+            user_corrupt_attributes_reported
             session_create_and_get
             session_get_missing_is_none
             session_duplicate_id_rejected

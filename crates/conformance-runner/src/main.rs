@@ -12,6 +12,7 @@ use adapter_conformance::{Backend, Split};
 use clap::{Parser, ValueEnum};
 use conformance_runner::backend_from_url;
 use conformance_runner::backends::memory::MemoryBackend;
+use conformance_runner::backends::sql::SqlBackend;
 
 /// Exit code for invalid arguments, the same code clap uses for usage errors.
 const EXIT_BAD_ARGUMENTS: u8 = 2;
@@ -20,9 +21,10 @@ const EXIT_BAD_ARGUMENTS: u8 = 2;
 const EXIT_FAILED: u8 = 1;
 
 const AFTER_HELP: &str = "\
-Without --backend, --users or --sessions, the suite runs on the built-in
-configurations: `memory` (users and sessions in one instance) and
-`memory+memory` (users and sessions in two separate instances).
+Without --backend, --users or --sessions, the suite runs on the embedded
+configurations, which need no server: `memory` and `sqlite::memory:` (users
+and sessions in one instance each), and the split pair users in SQLite with
+sessions in memory.
 
 Backend URLs: memory; mongodb (reads MONGODB_URI); mongodb://HOST[:PORT][/DATABASE];
 mongodb+srv://HOST[/DATABASE]; sqlite:PATH; sqlite::memory:;
@@ -97,7 +99,7 @@ enum Format {
     Json,
 }
 
-/// Builds the backends the arguments select, or the built-in memory
+/// Builds the backends the arguments select, or the embedded
 /// configurations when they select none.
 fn selected_backends(cli: &Cli) -> Result<Vec<Box<dyn Backend>>, String> {
     let mut backends = Vec::new();
@@ -113,8 +115,9 @@ fn selected_backends(cli: &Cli) -> Result<Vec<Box<dyn Backend>>, String> {
 
     if backends.is_empty() {
         backends.push(Box::new(MemoryBackend::new()));
+        backends.push(Box::new(SqlBackend::sqlite_memory()));
         backends.push(Box::new(Split::new(
-            MemoryBackend::new(),
+            SqlBackend::sqlite_memory(),
             MemoryBackend::new(),
         )));
     }

@@ -63,7 +63,7 @@ fn default_run_passes() {
 }
 
 #[test]
-fn default_run_covers_both_memory_layouts() {
+fn default_run_covers_embedded_configurations() {
     let output = run_conformance(&["--format", "json", "--quiet"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let report: serde_json::Value =
@@ -76,7 +76,7 @@ fn default_run_covers_both_memory_layouts() {
         .collect();
     assert_eq!(
         backends.into_iter().collect::<Vec<_>>(),
-        ["memory", "memory+memory"]
+        ["memory", "sqlite-memory", "sqlite-memory+memory"]
     );
     assert_eq!(report["failed"], 0, "{stdout}");
     assert!(output.stderr.is_empty(), "--quiet still printed progress");

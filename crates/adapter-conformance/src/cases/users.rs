@@ -67,6 +67,7 @@ pub(crate) static CASES: &[Case] = &[
         Role::Users,
         Needs::Users
     ),
+    case!(user_corrupt_attributes_reported, Role::Users, Needs::Users),
 ];
 
 async fn user_create_and_get(ctx: Ctx) -> CaseResult {
@@ -729,5 +730,17 @@ async fn user_corrupt_non_string_id_reported(ctx: Ctx) -> CaseResult {
         "42",
         &["id", "_id"],
     );
+    Ok(())
+}
+
+async fn user_corrupt_attributes_reported(ctx: Ctx) -> CaseResult {
+    // Attributes that are not a JSON object, as a column of JSON text may
+    // hold after a manual edit.
+    plant_user(
+        &ctx,
+        json!({"id": "u1", "provider_id": "p1", "hashed_password": null, "attributes": [1, 2]}),
+    )
+    .await?;
+    assert_corrupt(ctx.users().get_user("u1").await, "u1", &["attributes"]);
     Ok(())
 }
