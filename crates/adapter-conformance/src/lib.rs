@@ -4,6 +4,7 @@
 
 mod case;
 mod cases;
+pub mod fault_load;
 pub mod load;
 mod macros;
 pub mod report;
