@@ -825,3 +825,91 @@ fn is_retryable_backend(entry: &OperationLog, backend: &str) -> bool {
         _ => false,
     }
 }
+
+/// Runs [`run_with_outages`] on `storage`, prints the figures to stderr,
+/// and asserts every rule of [`OutageRun::check`] and of
+/// [`FaultLoadReport::verify`]: errors of `backend` while down are
+/// retryable, service returns after each restart, and no acknowledged write
+/// is lost or corrupt.
+///
+/// # Panics
+/// When any rule is broken, with the operations or records that broke it.
+pub async fn assert_survives_outages(
+    storage: &Storage,
+    server: &mut impl ServerControl,
+    backend: &str,
+    plan: &OutagePlan,
+) {
+    let run = run_with_outages(storage, server, plan).await;
+    let findings = run.check(backend, plan.operation_limit);
+    let verification = run.report.verify(storage).await;
+
+    eprintln!(
+        "{backend} fault load: {} operations ({} succeeded, {} acknowledged writes), \
+         {} faults injected, {} operations while down, {} retryable errors; \
+         read back {} users and {} sessions, {} acknowledged records, {} lost, {} corrupt",
+        findings.operations,
+        run.report.succeeded(),
+        run.report.acknowledged_writes(),
+        run.outages.len(),
+        findings.down_operations,
+        findings.retryable_errors,
+        verification.users_read,
+        verification.sessions_read,
+        verification.acknowledged_records,
+        verification.lost.len(),
+        verification.corrupt.len(),
+    );
+
+    assert_eq!(run.outages.len(), plan.outages);
+    assert!(
+        findings.unobserved_outages.is_empty(),
+        "no operation ran while the server was down in outages {:?}",
+        findings.unobserved_outages
+    );
+    assert!(
+        findings.down_violations.is_empty(),
+        "operations while down that did not fail with a retryable backend error: {:#?}",
+        findings.down_violations
+    );
+    assert!(
+        findings.healthy_violations.is_empty(),
+        "operations that failed while the server was up: {:#?}",
+        findings.healthy_violations
+    );
+    assert!(
+        findings.straddling_violations.is_empty(),
+        "operations around a stop or restart that failed without a retryable backend error: {:#?}",
+        findings.straddling_violations
+    );
+    assert!(
+        findings.slow_operations.is_empty(),
+        "operations slower than {:?}: {:#?}",
+        plan.operation_limit,
+        findings.slow_operations
+    );
+    assert!(
+        verification.acknowledged_records > 0,
+        "the load stored nothing"
+    );
+    assert!(
+        verification.lost.is_empty(),
+        "acknowledged writes lost: {:#?}",
+        verification.lost
+    );
+    assert!(
+        verification.corrupt.is_empty(),
+        "corrupt records: {:#?}",
+        verification.corrupt
+    );
+    assert!(
+        verification.unexpected.is_empty(),
+        "records that no acknowledged write explains: {:#?}",
+        verification.unexpected
+    );
+    assert!(
+        verification.failed_reads.is_empty(),
+        "reads that failed after recovery: {:#?}",
+        verification.failed_reads
+    );
+}

@@ -12,24 +12,10 @@ mod common;
 use std::time::Duration;
 
 use adapter_api::Storage;
-use adapter_conformance::fault_load::{OutagePlan, ServerControl, run_with_outages};
+use adapter_conformance::fault_load::{OutagePlan, assert_survives_outages};
 use adapter_mongo::{MongoAdapter, MongoOptions};
 
-use common::secantusdb::{SERVER_SELECTION_TIMEOUT, Server, start_server};
-
-/// The server stops with SIGTERM and its process is awaited, so the stop
-/// is complete when `stop` returns.
-struct Controlled<'a>(&'a mut Server);
-
-impl ServerControl for Controlled<'_> {
-    fn stop(&mut self) {
-        self.0.stop();
-    }
-
-    fn start(&mut self) {
-        self.0.start();
-    }
-}
+use common::secantusdb::{SERVER_SELECTION_TIMEOUT, start_server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_stopped_under_load() {
@@ -52,73 +38,7 @@ async fn server_stopped_under_load() {
         recovery_limit: Duration::from_secs(30),
         operation_limit,
     };
-    let run = run_with_outages(&storage, &mut Controlled(&mut server), &plan).await;
-    let findings = run.check("mongodb", operation_limit);
-    let verification = run.report.verify(&storage).await;
-
-    eprintln!(
-        "mongodb fault load: {} operations ({} succeeded, {} acknowledged writes), \
-         {} faults injected, {} operations while down, {} retryable errors; \
-         read back {} users and {} sessions, {} acknowledged records, {} lost, {} corrupt",
-        findings.operations,
-        run.report.succeeded(),
-        run.report.acknowledged_writes(),
-        run.outages.len(),
-        findings.down_operations,
-        findings.retryable_errors,
-        verification.users_read,
-        verification.sessions_read,
-        verification.acknowledged_records,
-        verification.lost.len(),
-        verification.corrupt.len(),
-    );
-
-    assert_eq!(run.outages.len(), plan.outages);
-    assert!(
-        findings.unobserved_outages.is_empty(),
-        "no operation ran while the server was down in outages {:?}",
-        findings.unobserved_outages
-    );
-    assert!(
-        findings.down_violations.is_empty(),
-        "{:#?}",
-        findings.down_violations
-    );
-    assert!(
-        findings.healthy_violations.is_empty(),
-        "{:#?}",
-        findings.healthy_violations
-    );
-    assert!(
-        findings.straddling_violations.is_empty(),
-        "{:#?}",
-        findings.straddling_violations
-    );
-    assert!(
-        findings.slow_operations.is_empty(),
-        "{:#?}",
-        findings.slow_operations
-    );
-    assert!(
-        verification.acknowledged_records > 0,
-        "the load stored nothing"
-    );
-    assert!(verification.lost.is_empty(), "{:#?}", verification.lost);
-    assert!(
-        verification.corrupt.is_empty(),
-        "{:#?}",
-        verification.corrupt
-    );
-    assert!(
-        verification.unexpected.is_empty(),
-        "{:#?}",
-        verification.unexpected
-    );
-    assert!(
-        verification.failed_reads.is_empty(),
-        "{:#?}",
-        verification.failed_reads
-    );
+    assert_survives_outages(&storage, &mut server, "mongodb", &plan).await;
 
     client.shutdown().await;
 }

@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use adapter_api::Error;
+use adapter_conformance::fault_load::ServerControl;
 use mongodb::Client;
 use mongodb::options::ClientOptions;
 
@@ -149,6 +150,18 @@ impl Drop for Server {
         if let Some(base) = self.data.parent() {
             let _ = std::fs::remove_dir_all(base);
         }
+    }
+}
+
+/// The stop sends SIGTERM and waits for the process to exit, so the server
+/// is down when `stop` returns.
+impl ServerControl for Server {
+    fn stop(&mut self) {
+        Server::stop(self);
+    }
+
+    fn start(&mut self) {
+        Server::start(self);
     }
 }
 
