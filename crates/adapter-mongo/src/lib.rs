@@ -4,6 +4,8 @@
 
 mod adapter;
 mod document;
+#[cfg(test)]
+mod document_props;
 mod error;
 mod indexes;
 mod insert;
