@@ -7,9 +7,9 @@ use adapter_api::{
 };
 use serde_json::{Value, json};
 
-use super::support::{mixed_script, user};
-use crate::case::{Case, CaseError, CaseResult, Ctx, Needs};
-use crate::target::{PlantError, Role};
+use super::support::{mixed_script, plant_user, user};
+use crate::case::{Case, CaseResult, Ctx, Needs};
+use crate::target::Role;
 
 pub(crate) static CASES: &[Case] = &[
     case!(hostile_user_inputs_rejected, Role::Users, Needs::Users),
@@ -369,14 +369,6 @@ async fn hostile_lookalike_ids_distinct(ctx: Ctx) -> CaseResult {
         2 * pairs.len() as u64
     );
     Ok(())
-}
-
-async fn plant_user(ctx: &Ctx, record: Value) -> CaseResult {
-    match ctx.raw_users()?.plant_user(record).await {
-        Ok(()) => Ok(()),
-        Err(PlantError::Unsupported(reason)) => Err(CaseError::Skip(reason)),
-        Err(PlantError::Failed(err)) => Err(CaseError::Fail(format!("planting failed: {err}"))),
-    }
 }
 
 async fn hostile_planted_extra_fields_read(ctx: Ctx) -> CaseResult {

@@ -5,11 +5,11 @@
 use std::collections::BTreeSet;
 
 use adapter_api::{Error, Session, validate::MAX_ID_CHARS};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::support::{assert_invalid_input, mixed_script};
-use crate::case::{Case, CaseError, CaseResult, Ctx, Needs};
-use crate::target::{PlantError, Role};
+use super::support::{assert_corrupt, assert_invalid_input, mixed_script, plant_session};
+use crate::case::{Case, CaseResult, Ctx, Needs};
+use crate::target::Role;
 
 pub(crate) static CASES: &[Case] = &[
     case!(session_create_and_get, Role::Sessions, Needs::Sessions),
@@ -374,44 +374,6 @@ async fn session_concurrent_id_one_wins(ctx: Ctx) -> CaseResult {
     assert_eq!(winners, 1);
     assert_eq!(ctx.raw_sessions()?.count_sessions().await?, 1);
     Ok(())
-}
-
-async fn plant_session(ctx: &Ctx, record: Value) -> CaseResult {
-    match ctx.raw_sessions()?.plant_session(record).await {
-        Ok(()) => Ok(()),
-        Err(PlantError::Unsupported(reason)) => Err(CaseError::Skip(reason)),
-        Err(PlantError::Failed(err)) => Err(CaseError::Fail(format!("planting failed: {err}"))),
-    }
-}
-
-#[track_caller]
-fn assert_corrupt<T: std::fmt::Debug>(
-    result: adapter_api::Result<T>,
-    record_id: &str,
-    fields: &[&str],
-) {
-    match result {
-        Err(Error::CorruptRecord {
-            record_id: actual_id,
-            field,
-            collection,
-            ..
-        }) => {
-            assert!(
-                actual_id.contains(record_id),
-                "record id {actual_id:?} does not name {record_id:?}"
-            );
-            assert!(
-                fields.contains(&field.as_str()),
-                "field {field:?} is not one of {fields:?}"
-            );
-            assert!(
-                !collection.is_empty(),
-                "the error must name the collection or table"
-            );
-        }
-        other => panic!("expected CorruptRecord for {record_id}, got {other:?}"),
-    }
 }
 
 async fn session_corrupt_missing_field_reported(ctx: Ctx) -> CaseResult {

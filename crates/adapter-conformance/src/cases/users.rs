@@ -5,9 +5,9 @@ use std::sync::Arc;
 use adapter_api::{Error, NewUser, UserAdapter, UserPatch, validate::MAX_ID_CHARS};
 use serde_json::{Value, json};
 
-use super::support::{assert_invalid_input, mixed_script, user};
-use crate::case::{Case, CaseError, CaseResult, Ctx, Needs};
-use crate::target::{PlantError, Role};
+use super::support::{assert_corrupt, assert_invalid_input, mixed_script, plant_user, user};
+use crate::case::{Case, CaseResult, Ctx, Needs};
+use crate::target::Role;
 
 pub(crate) static CASES: &[Case] = &[
     case!(user_create_and_get, Role::Users, Needs::Users),
@@ -653,45 +653,6 @@ async fn user_concurrent_id_one_wins(ctx: Ctx) -> CaseResult {
         );
     }
     Ok(())
-}
-
-/// Plants a raw user record, turning an unsupported shape into a skip.
-async fn plant_user(ctx: &Ctx, record: Value) -> CaseResult {
-    match ctx.raw_users()?.plant_user(record).await {
-        Ok(()) => Ok(()),
-        Err(PlantError::Unsupported(reason)) => Err(CaseError::Skip(reason)),
-        Err(PlantError::Failed(err)) => Err(CaseError::Fail(format!("planting failed: {err}"))),
-    }
-}
-
-#[track_caller]
-fn assert_corrupt(
-    result: adapter_api::Result<Option<adapter_api::User>>,
-    record_id: &str,
-    fields: &[&str],
-) {
-    match result {
-        Err(Error::CorruptRecord {
-            record_id: actual_id,
-            field,
-            collection,
-            ..
-        }) => {
-            assert!(
-                actual_id.contains(record_id),
-                "record id {actual_id:?} does not name {record_id:?}"
-            );
-            assert!(
-                fields.contains(&field.as_str()),
-                "field {field:?} is not one of {fields:?}"
-            );
-            assert!(
-                !collection.is_empty(),
-                "the error must name the collection or table"
-            );
-        }
-        other => panic!("expected CorruptRecord for {record_id}, got {other:?}"),
-    }
 }
 
 async fn user_corrupt_missing_field_reported(ctx: Ctx) -> CaseResult {
