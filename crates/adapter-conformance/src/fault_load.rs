@@ -726,6 +726,9 @@ pub struct OutageFindings {
     pub operations: usize,
     /// Operations that ran entirely while the server was down.
     pub down_operations: usize,
+    /// Maximum duration of the operations that ran entirely while the
+    /// server was down, which is how long a caller waited for its error.
+    pub slowest_down_operation: Duration,
     /// Retryable backend errors returned, down or straddling a stop.
     pub retryable_errors: usize,
     /// Outages in which no operation ran entirely while the server was
@@ -783,6 +786,8 @@ impl OutageRun {
             {
                 observed[outage] = true;
                 findings.down_operations += 1;
+                findings.slowest_down_operation =
+                    findings.slowest_down_operation.max(entry.elapsed());
                 if !retryable {
                     findings.down_violations.push(describe());
                 }
@@ -846,13 +851,14 @@ pub async fn assert_survives_outages(
 
     eprintln!(
         "{backend} fault load: {} operations ({} succeeded, {} acknowledged writes), \
-         {} faults injected, {} operations while down, {} retryable errors; \
+         {} faults injected, {} operations while down (slowest {:?}), {} retryable errors; \
          read back {} users and {} sessions, {} acknowledged records, {} lost, {} corrupt",
         findings.operations,
         run.report.succeeded(),
         run.report.acknowledged_writes(),
         run.outages.len(),
         findings.down_operations,
+        findings.slowest_down_operation,
         findings.retryable_errors,
         verification.users_read,
         verification.sessions_read,
