@@ -8,12 +8,17 @@ use adapter_memory::MemoryAdapter;
 async fn main() -> Result<(), adapter_api::Error> {
     let storage = Storage::new(MemoryAdapter::new());
 
-    let user = storage
-        .set_user(NewUser::new("email:ada@example.com"))
-        .await?;
+    let new_user = NewUser::new("email:ada@example.com").attribute("plan", "pro");
+    let user = storage.set_user(new_user).await?;
     let now = now_millis();
     let session = Session::new("session-token", &user.id, now + 3_600_000, now + 7_200_000);
     storage.set_session(session).await?;
+
+    let stored = storage
+        .get_user(&user.id)
+        .await?
+        .expect("the user was stored");
+    println!("{} is on plan {}", stored.id, stored.attributes["plan"]);
 
     let (session, owner) = storage
         .get_session_and_user("session-token")

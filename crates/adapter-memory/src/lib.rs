@@ -12,22 +12,36 @@ use adapter_api::{
 };
 use parking_lot::RwLock;
 
-use crate::state::{Sessions, Users};
+use crate::state::{Sessions, UserSessions, Users};
 
 /// Users and sessions in process memory.
 ///
-/// Clones share the same data. Users and sessions each sit behind their own
-/// read-write lock; an operation that needs both takes the user lock first,
-/// so a user's deletion and the creation of a session for it never
-/// interleave: there is never a session without its user.
+/// Clones share the same data. Users sit behind one read-write lock.
+/// Sessions are spread by session id over [`SESSION_SHARDS`] shards, and
+/// the index from a user to that user's session ids by user id over as many
+/// shards, each behind its own read-write lock, so that requests touching
+/// different sessions rarely wait for each other.
+///
+/// Locks are always taken in the order user lock, session shard, user-index
+/// shard, and at most one shard of each kind is held at a time, so no two
+/// operations deadlock. A session and its index entry change under the same
+/// session shard lock. `delete_user` holds the user lock while it removes
+/// the sessions and `set_session` holds it while it inserts, so the two
+/// never interleave: there is never a session without its user.
 #[derive(Clone)]
 pub struct MemoryAdapter {
     inner: Arc<Inner>,
 }
 
+/// Number of session shards, and of user-index shards. Two threads hitting
+/// random sessions collide on a shard one time in 32, and a sweep of every
+/// shard for expired sessions reads 32 uncontended locks.
+pub const SESSION_SHARDS: usize = 32;
+
 struct Inner {
     users: RwLock<Users>,
-    sessions: RwLock<Sessions>,
+    sessions: Box<[RwLock<Sessions>]>,
+    user_sessions: Box<[RwLock<UserSessions>]>,
     checks_session_users: bool,
     // Kept for the constructor contract shared by every backend; the memory
     // backend has no backend errors, so the hook is never called.
@@ -75,10 +89,56 @@ impl MemoryAdapter {
         MemoryAdapter {
             inner: Arc::new(Inner {
                 users: RwLock::default(),
-                sessions: RwLock::default(),
+                sessions: (0..SESSION_SHARDS).map(|_| RwLock::default()).collect(),
+                user_sessions: (0..SESSION_SHARDS).map(|_| RwLock::default()).collect(),
                 checks_session_users,
                 _error_hook: error_hook,
             }),
+        }
+    }
+
+    fn shard(&self, session_id: &str) -> &RwLock<Sessions> {
+        &self.inner.sessions[shard_index(session_id)]
+    }
+
+    fn user_shard(&self, user_id: &str) -> &RwLock<UserSessions> {
+        &self.inner.user_sessions[shard_index(user_id)]
+    }
+
+    /// Inserts a session and its index entry; the caller has checked that
+    /// the shard does not hold its id.
+    fn insert_session(&self, sessions: &mut Sessions, session: Session) {
+        self.user_shard(&session.user_id)
+            .write()
+            .link(&session.user_id, &session.id);
+        sessions.insert(session);
+    }
+
+    /// Removes a session and its index entry. With `owner`, only a session
+    /// of that user is removed.
+    fn remove_session(&self, session_id: &str, owner: Option<&str>) {
+        let mut sessions = self.shard(session_id).write();
+        if let Some(owner) = owner
+            && sessions
+                .get(session_id)
+                .is_none_or(|session| session.user_id != owner)
+        {
+            return;
+        }
+        if let Some(removed) = sessions.remove(session_id) {
+            self.user_shard(&removed.user_id)
+                .write()
+                .unlink(&removed.user_id, session_id);
+        }
+    }
+
+    /// Removes the sessions of a user that the index lists when it is read.
+    /// Each removal checks the owner again, because the id may have been
+    /// deleted and created anew for another user after the index was read.
+    fn remove_sessions_of(&self, user_id: &str) {
+        let ids = self.user_shard(user_id).read().ids(user_id);
+        for id in ids {
+            self.remove_session(&id, Some(user_id));
         }
     }
 
@@ -91,7 +151,11 @@ impl MemoryAdapter {
     /// Returns a copy of every stored session, for tests that inspect the
     /// store directly.
     pub fn stored_sessions(&self) -> Vec<Session> {
-        self.inner.sessions.read().by_id.values().cloned().collect()
+        self.inner
+            .sessions
+            .iter()
+            .flat_map(|shard| shard.read().all().cloned().collect::<Vec<_>>())
+            .collect()
     }
 
     /// Stores a user as given, skipping validation and uniqueness checks
@@ -111,10 +175,38 @@ impl MemoryAdapter {
     /// Stores a session as given, skipping validation and the user check,
     /// replacing a session with the same id.
     pub fn insert_session_unchecked(&self, session: Session) {
-        let mut sessions = self.inner.sessions.write();
-        sessions.remove(&session.id);
-        sessions.insert(session);
+        let mut sessions = self.shard(&session.id).write();
+        if let Some(replaced) = sessions.remove(&session.id) {
+            self.user_shard(&replaced.user_id)
+                .write()
+                .unlink(&replaced.user_id, &replaced.id);
+        }
+        self.insert_session(&mut sessions, session);
     }
+}
+
+/// Picks the shard of a session id with a multiply-rotate hash over 8-byte
+/// words, a few nanoseconds for a 40-character token.
+///
+/// The hash needs spread, not resistance to crafted ids: each shard's map
+/// still hashes with the standard library's keyed SipHash, so ids chosen to
+/// share a shard only make that shard's lock busier.
+fn shard_index(session_id: &str) -> usize {
+    const MULTIPLIER: u64 = 0x517c_c1b7_2722_0a95;
+    let mix = |hash: u64, word: u64| (hash.rotate_left(5) ^ word).wrapping_mul(MULTIPLIER);
+    let bytes = session_id.as_bytes();
+    let mut words = bytes.chunks_exact(8);
+    let mut hash = bytes.len() as u64;
+    for word in &mut words {
+        let word: [u8; 8] = word.try_into().expect("chunks_exact yields 8 bytes");
+        hash = mix(hash, u64::from_le_bytes(word));
+    }
+    for &byte in words.remainder() {
+        hash = mix(hash, u64::from(byte));
+    }
+    // The multiplication pushes entropy into the high bits, so the shard
+    // comes from those. The result is below SESSION_SHARDS and fits usize.
+    ((hash >> 32) % SESSION_SHARDS as u64) as usize
 }
 
 #[async_trait]
@@ -182,9 +274,10 @@ impl UserAdapter for MemoryAdapter {
         if let Some(user) = users.by_id.remove(user_id) {
             users.id_by_provider.remove(&user.provider_id);
         }
-        // Held with the user lock, so no session for this user can be
-        // created between the two removals.
-        self.inner.sessions.write().remove_user(user_id);
+        // The user lock is held until the sessions are removed, and
+        // set_session holds it while inserting, so no session for this user
+        // can be created during or after the removal.
+        self.remove_sessions_of(user_id);
         Ok(())
     }
 }
@@ -192,19 +285,25 @@ impl UserAdapter for MemoryAdapter {
 #[async_trait]
 impl SessionAdapter for MemoryAdapter {
     async fn get_session(&self, session_id: &str) -> Result<Option<Session>> {
-        Ok(self.inner.sessions.read().by_id.get(session_id).cloned())
+        Ok(self.shard(session_id).read().get(session_id).cloned())
     }
 
     async fn get_sessions_by_user_id(&self, user_id: &str) -> Result<Vec<Session>> {
-        let sessions = self.inner.sessions.read();
-        let Some(ids) = sessions.ids_by_user.get(user_id) else {
-            return Ok(Vec::new());
-        };
-        Ok(ids
+        // One index lookup, then one lookup per session of this user. The
+        // owner is checked because an id read from the index may have been
+        // deleted and created anew for another user since.
+        let ids = self.user_shard(user_id).read().ids(user_id);
+        let found = ids
             .iter()
-            .filter_map(|id| sessions.by_id.get(id))
-            .cloned()
-            .collect())
+            .filter_map(|id| {
+                self.shard(id)
+                    .read()
+                    .get(id)
+                    .filter(|session| session.user_id == user_id)
+                    .cloned()
+            })
+            .collect();
+        Ok(found)
     }
 
     async fn set_session(&self, session: Session) -> Result<()> {
@@ -223,13 +322,13 @@ impl SessionAdapter for MemoryAdapter {
                 user_id: session.user_id,
             });
         }
-        let mut sessions = self.inner.sessions.write();
-        if sessions.by_id.contains_key(&session.id) {
+        let mut sessions = self.shard(&session.id).write();
+        if sessions.contains(&session.id) {
             return Err(Error::DuplicateSessionId {
                 session_id: session.id,
             });
         }
-        sessions.insert(session);
+        self.insert_session(&mut sessions, session);
         Ok(())
     }
 
@@ -240,36 +339,46 @@ impl SessionAdapter for MemoryAdapter {
         idle_expires: i64,
     ) -> Result<Session> {
         validate::expiry(expires, idle_expires)?;
-        let mut sessions = self.inner.sessions.write();
-        let Some(mut session) = sessions.remove(session_id) else {
-            return Err(Error::InvalidSessionId {
+        self.shard(session_id)
+            .write()
+            .renew(session_id, expires, idle_expires)
+            .ok_or_else(|| Error::InvalidSessionId {
                 session_id: session_id.to_owned(),
-            });
-        };
-        session.expires = expires;
-        session.idle_expires = idle_expires;
-        sessions.insert(session.clone());
-        Ok(session)
+            })
     }
 
     async fn delete_sessions(&self, session_ids: &[String]) -> Result<()> {
         if session_ids.is_empty() {
             return Ok(());
         }
-        let mut sessions = self.inner.sessions.write();
         for id in session_ids {
-            sessions.remove(id);
+            self.remove_session(id, None);
         }
         Ok(())
     }
 
     async fn delete_sessions_by_user_id(&self, user_id: &str) -> Result<()> {
-        self.inner.sessions.write().remove_user(user_id);
+        self.remove_sessions_of(user_id);
         Ok(())
     }
 
     async fn delete_expired_sessions(&self, now: i64) -> Result<u64> {
-        Ok(self.inner.sessions.write().remove_expired(now))
+        // Each shard is checked under a read lock first, so a sweep that
+        // finds nothing due never blocks readers.
+        let mut removed = 0;
+        for shard in &self.inner.sessions {
+            if !shard.read().has_expired(now) {
+                continue;
+            }
+            let mut sessions = shard.write();
+            for expired in sessions.remove_expired(now) {
+                self.user_shard(&expired.user_id)
+                    .write()
+                    .unlink(&expired.user_id, &expired.id);
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     fn checks_user_existence(&self) -> bool {
@@ -283,8 +392,8 @@ impl SessionAndUserAdapter for MemoryAdapter {
         // User lock first, as everywhere, so this never deadlocks with a
         // writer holding the user lock and waiting for the session lock.
         let users = self.inner.users.read();
-        let sessions = self.inner.sessions.read();
-        let Some(session) = sessions.by_id.get(session_id) else {
+        let sessions = self.shard(session_id).read();
+        let Some(session) = sessions.get(session_id) else {
             return Ok(None);
         };
         let user = users.by_id.get(&session.user_id).cloned();
