@@ -107,7 +107,8 @@ impl Storage {
         self
     }
 
-    /// Returns whether both sides live in one backend.
+    /// Returns whether users and sessions live in two separate adapters
+    /// (built with `split`).
     pub fn is_split(&self) -> bool {
         self.joined.is_none()
     }

@@ -124,7 +124,9 @@ impl Ctx {
             }
             Needs::UserCheckingSessions => match &self.sessions {
                 Some(sessions) if sessions.checks_user_existence() => None,
-                _ => Some("the session adapter does not check that users exist"),
+                _ => Some(
+                    "the session adapter itself does not check that users exist (in a split pair, Storage checks instead)",
+                ),
             },
             Needs::Split if self.storage.is_none() || self.joined.is_some() => {
                 Some("the case needs users and sessions in two separate backends")
