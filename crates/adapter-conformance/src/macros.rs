@@ -106,6 +106,7 @@ macro_rules! conformance_tests {
             hostile_lookalike_ids_distinct
             hostile_planted_extra_fields_read
             hostile_planted_large_record_read
+            hostile_non_finite_floats_null
             secrets_absent_from_debug_and_traces
             load_mixed_workload_matches_model
         }

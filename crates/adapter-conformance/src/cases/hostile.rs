@@ -22,6 +22,7 @@ pub(crate) static CASES: &[Case] = &[
     case!(hostile_lookalike_ids_distinct, Role::Users, Needs::Users),
     case!(hostile_planted_extra_fields_read, Role::Users, Needs::Users),
     case!(hostile_planted_large_record_read, Role::Users, Needs::Users),
+    case!(hostile_non_finite_floats_null, Role::Users, Needs::Users),
 ];
 
 const NOW: i64 = 1_700_000_000_000;
@@ -400,5 +401,48 @@ async fn hostile_planted_large_record_read(ctx: Ctx) -> CaseResult {
         read.attributes["blob"].as_str().map(str::len),
         Some(blob.len())
     );
+    Ok(())
+}
+
+async fn hostile_non_finite_floats_null(ctx: Ctx) -> CaseResult {
+    // serde_json turns NaN and the infinities into null on conversion, so
+    // that is what every backend must store and return: never an error, a
+    // string such as "NaN", or a lost neighbouring value.
+    let users = ctx.users();
+    let created = users
+        .set_user(
+            NewUser::new("provider-1")
+                .attribute("nan", f64::NAN)
+                .attribute("infinity", f64::INFINITY)
+                .attribute("negative_infinity", f64::NEG_INFINITY)
+                .attribute("list", vec![1.5, f64::NAN])
+                .attribute("max", f64::MAX)
+                .attribute("smallest", f64::MIN_POSITIVE)
+                .into_user("u1".into()),
+        )
+        .await?;
+    let expected = json!({
+        "nan": null,
+        "infinity": null,
+        "negative_infinity": null,
+        "list": [1.5, null],
+        "max": f64::MAX,
+        "smallest": f64::MIN_POSITIVE,
+    });
+    assert_eq!(Value::Object(created.attributes.clone()), expected);
+
+    let read = users.get_user("u1").await?.expect("created user");
+    assert_eq!(Value::Object(read.attributes), expected);
+
+    let patched = users
+        .update_user("u1", UserPatch::new().attribute("max", -f64::INFINITY))
+        .await?;
+    assert_eq!(patched.attributes["max"], Value::Null);
+    assert_eq!(patched.attributes["smallest"], json!(f64::MIN_POSITIVE));
+
+    let stored = ctx.raw_users()?.read_user("u1").await?.expect("raw user");
+    assert_eq!(stored["attributes"]["nan"], Value::Null);
+    assert_eq!(stored["attributes"]["max"], Value::Null);
+    assert_eq!(stored["attributes"]["list"], json!([1.5, null]));
     Ok(())
 }
