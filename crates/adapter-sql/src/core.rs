@@ -142,16 +142,34 @@ macro_rules! impl_adapter {
                     let Some(row) = row else {
                         return Err(invalid_user());
                     };
-                    let mut user = $crate::record::user_from_row(&row, 0)?;
+                    let stored = $crate::record::user_from_row(&row, 0)?;
+                    let mut user = stored.clone();
                     patch.apply_to(&mut user);
 
-                    let written = sqlx::query(sql::UPDATE_USER)
-                        .bind(&user.provider_id)
-                        .bind(user.hashed_password.as_deref())
-                        .bind($crate::record::attributes_to_text(&user.attributes))
-                        .bind(user_id)
-                        .execute(&mut *tx)
-                        .await;
+                    // Only the columns whose value changes are written, so an
+                    // attribute update does not touch the provider_id index.
+                    let mut update = sqlx::QueryBuilder::<$db>::new("UPDATE users SET ");
+                    let mut columns = update.separated(", ");
+                    if user.provider_id != stored.provider_id {
+                        columns.push("provider_id = ");
+                        columns.push_bind_unseparated(user.provider_id.clone());
+                    }
+                    if user.hashed_password != stored.hashed_password {
+                        columns.push("hashed_password = ");
+                        columns.push_bind_unseparated(user.hashed_password.clone());
+                    }
+                    if user.attributes != stored.attributes {
+                        columns.push("attributes = ");
+                        columns.push_bind_unseparated($crate::record::attributes_to_text(&user.attributes));
+                        columns.push_unseparated(sql::ATTRIBUTES_CAST);
+                    }
+                    if user == stored {
+                        // Nothing changes: the read under the lock is the answer.
+                        tx.commit().await.map_err(|err| self.fail("update_user", err))?;
+                        return Ok(user);
+                    }
+                    update.push(" WHERE id = ").push_bind(user_id);
+                    let written = update.build().execute(&mut *tx).await;
                     if let Err(err) = written {
                         // The provider id is the only unique column an
                         // update changes, so any unique violation is one.

@@ -291,6 +291,62 @@ async fn delete_user_cascades() {
     assert_eq!(left, ["s2"]);
 }
 
+/// Records every column an `UPDATE` of `users` names, through triggers that
+/// fire on `UPDATE OF` that column whether or not its value changes.
+async fn log_user_column_writes(pool: &SqlitePool) {
+    sqlx::query("CREATE TABLE column_writes (name TEXT NOT NULL)")
+        .execute(pool)
+        .await
+        .unwrap();
+    for column in ["provider_id", "hashed_password", "attributes"] {
+        let trigger = format!(
+            "CREATE TRIGGER log_{column} AFTER UPDATE OF {column} ON users \
+             BEGIN INSERT INTO column_writes VALUES ('{column}'); END"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(trigger))
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+}
+
+async fn take_column_writes(pool: &SqlitePool) -> Vec<String> {
+    let names = sqlx::query_scalar("SELECT name FROM column_writes ORDER BY name")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM column_writes")
+        .execute(pool)
+        .await
+        .unwrap();
+    names
+}
+
+#[tokio::test]
+async fn update_writes_changed_columns_only() {
+    let adapter = adapter(Sides::Both).await;
+    adapter.set_user(user("u1", "p1")).await.unwrap();
+    log_user_column_writes(adapter.pool()).await;
+
+    let patch = UserPatch::new().attribute("plan", "pro");
+    adapter.update_user("u1", patch).await.unwrap();
+    assert_eq!(take_column_writes(adapter.pool()).await, ["attributes"]);
+
+    let own_provider = UserPatch::new().provider_id("p1").attribute("plan", "pro");
+    let unchanged = adapter.update_user("u1", own_provider).await.unwrap();
+    assert_eq!(unchanged.attributes["plan"], "pro");
+    assert!(take_column_writes(adapter.pool()).await.is_empty());
+
+    let patch = UserPatch::new().provider_id("p2").hashed_password("h");
+    let updated = adapter.update_user("u1", patch).await.unwrap();
+    assert_eq!(
+        take_column_writes(adapter.pool()).await,
+        ["hashed_password", "provider_id"]
+    );
+    assert_eq!(updated.provider_id, "p2");
+    assert_eq!(adapter.get_user("u1").await.unwrap(), Some(updated));
+}
+
 #[tokio::test]
 async fn migrate_rejects_foreign_keys_off() {
     let pool = memory_pool(SqliteConnectOptions::new().foreign_keys(false)).await;
