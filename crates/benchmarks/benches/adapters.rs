@@ -74,10 +74,10 @@ struct Results {
     skipped: Vec<(String, String)>,
 }
 
-/// Runs one SQL backend: `$connect` builds and seeds it, `$module` holds
-/// its hand-written twin.
+/// Runs one SQL backend, which `$connect` builds and seeds. A macro, because
+/// each database's connect function returns its own type.
 macro_rules! run_sql {
-    ($name:literal, $connect:path, $module:ident, $runtime:expr, $results:expr) => {{
+    ($name:literal, $connect:path, $runtime:expr, $results:expr) => {{
         let (runtime, results): (&Runtime, &mut Results) = ($runtime, $results);
         eprintln!("{}: seeding {DATABASE_SESSIONS} sessions", $name);
         match runtime.block_on($connect(DATABASE_SESSIONS)) {
@@ -86,12 +86,9 @@ macro_rules! run_sql {
                 let mut bench = Bench::new(DATABASE_SETTINGS);
                 runtime.block_on(sql::compare_operations(&mut bench, &database.setup));
                 results.latency.extend(bench.rows);
-                let raw_load =
-                    std::sync::Arc::new(sql::$module::RawLoad(database.setup.raw.clone()));
                 results.throughput.push(sql::compare_mixed_load(
                     runtime,
                     &database.setup,
-                    raw_load,
                     DATABASE_LOAD_TASKS,
                     LOAD_DURATION,
                     LOAD_ROUNDS,
@@ -129,25 +126,13 @@ fn main() {
         run_memory(&runtime, &mut results);
     }
     if wanted("sqlite") {
-        run_sql!(
-            "sqlite",
-            sql::connect_sqlite,
-            sqlite,
-            &runtime,
-            &mut results
-        );
+        run_sql!("sqlite", sql::connect_sqlite, &runtime, &mut results);
     }
     if wanted("postgres") {
-        run_sql!(
-            "postgres",
-            sql::connect_postgres,
-            postgres,
-            &runtime,
-            &mut results
-        );
+        run_sql!("postgres", sql::connect_postgres, &runtime, &mut results);
     }
     if wanted("mysql") {
-        run_sql!("mysql", sql::connect_mysql, mysql, &runtime, &mut results);
+        run_sql!("mysql", sql::connect_mysql, &runtime, &mut results);
     }
     if wanted("mongodb") {
         run_mongodb(&runtime, &mut results);

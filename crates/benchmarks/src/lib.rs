@@ -11,3 +11,4 @@ pub mod memory;
 pub mod mongo;
 pub mod report;
 pub mod sql;
+pub mod twin;

@@ -4,23 +4,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapter_api::{
-    Session, SessionAdapter, SessionAndUserAdapter, UserAdapter, UserPatch, now_millis,
-};
+use adapter_api::{Session, SessionAdapter, User, UserAdapter, UserPatch, now_millis};
 use adapter_memory::MemoryAdapter;
 use async_trait::async_trait;
 use tokio::runtime::Runtime;
 
 use crate::baseline::MutexStore;
 use crate::fixtures::{
-    Expiry, SESSIONS_PER_USER, due_time, is_fresh_session, is_fresh_user, planted_session_id,
-    scatter, session, session_id, user, user_id,
+    Expiry, SESSIONS_PER_USER, due_time, is_fresh_session, is_fresh_user, scatter, session,
+    session_id, user, user_id,
 };
 use crate::loads::AdapterLoad;
 use crate::measure::{
     Bench, MixedLoad, SessionLoad, Settings, Side, Summary, ThroughputComparison,
     compare_throughput,
 };
+use crate::twin::{Subject, Twin};
 
 const BACKEND: &str = "memory";
 
@@ -72,9 +71,50 @@ impl Stores {
         session_id(scatter(index, self.sessions))
     }
 
-    /// Removes every user and session that benchmark calls created or
-    /// planted, so each operation runs on the seeded records only.
-    pub async fn clean(&self) {
+    /// The adapter with the baseline as its twin.
+    fn subject(&self) -> Subject<'_, MemoryAdapter, Stores> {
+        Subject {
+            backend: BACKEND,
+            adapter: &self.adapter,
+            twin: self,
+            users: self.users,
+            sessions: self.sessions,
+            expiry: self.expiry,
+        }
+    }
+}
+
+/// The baseline as the twin of the memory adapter. Both stores live in this
+/// process, so planting goes to the store that the side measures.
+impl Twin for Stores {
+    async fn plant(&self, side: Side, users: &[User], sessions: &[Session]) {
+        match side {
+            Side::Adapter => {
+                for user in users {
+                    self.adapter
+                        .set_user(user.clone())
+                        .await
+                        .expect("planting a user");
+                }
+                for planted in sessions {
+                    self.adapter
+                        .set_session(planted.clone())
+                        .await
+                        .expect("planting a session");
+                }
+            }
+            Side::Raw => {
+                for user in users {
+                    self.baseline.set_user(user.clone()).await;
+                }
+                for planted in sessions {
+                    self.baseline.set_session(planted.clone()).await;
+                }
+            }
+        }
+    }
+
+    async fn clean(&self) {
         for stored in self.adapter.stored_users() {
             if is_fresh_user(&stored.id) {
                 self.adapter
@@ -100,343 +140,69 @@ impl Stores {
         );
     }
 
-    /// Stores a user and sessions in the store that `side` measures.
-    async fn plant(&self, side: Side, user: Option<adapter_api::User>, sessions: Vec<Session>) {
-        match side {
-            Side::Adapter => {
-                if let Some(user) = user {
-                    self.adapter.set_user(user).await.expect("planting a user");
-                }
-                for planted in sessions {
-                    self.adapter
-                        .set_session(planted)
-                        .await
-                        .expect("planting a session");
-                }
-            }
-            Side::Raw => {
-                if let Some(user) = user {
-                    self.baseline.set_user(user).await;
-                }
-                for planted in sessions {
-                    self.baseline.set_session(planted).await;
-                }
-            }
-        }
+    async fn get_user(&self, user_id: &str) -> Option<User> {
+        self.baseline.get_user(user_id).await
     }
 
-    /// Plants two sessions due at `due_time(index)` for each index, in the
-    /// adapter, the baseline or both.
-    async fn plant_due(&self, range: std::ops::Range<u64>, in_adapter: bool, in_baseline: bool) {
-        for index in range {
-            for k in 0..2 {
-                let due = due_time(index);
-                let planted = Session::new(
-                    planted_session_id(index, k),
-                    self.seeded_user(index),
-                    due,
-                    due,
-                );
-                if in_adapter {
-                    self.adapter
-                        .set_session(planted.clone())
-                        .await
-                        .expect("planting a session");
-                }
-                if in_baseline {
-                    self.baseline.set_session(planted).await;
-                }
-            }
-        }
+    async fn get_user_by_provider_id(&self, provider_id: &str) -> Option<User> {
+        self.baseline.get_user_by_provider_id(provider_id).await
+    }
+
+    async fn set_user(&self, user: User) {
+        self.baseline.set_user(user).await;
+    }
+
+    async fn update_user(&self, user_id: &str, patch: &UserPatch) -> Option<User> {
+        self.baseline.update_user(user_id, patch).await
+    }
+
+    async fn delete_user(&self, user_id: &str) {
+        self.baseline.delete_user(user_id).await;
+    }
+
+    async fn get_session(&self, session_id: &str) -> Option<Session> {
+        self.baseline.get_session(session_id).await
+    }
+
+    async fn get_sessions_by_user_id(&self, user_id: &str) -> Vec<Session> {
+        self.baseline.get_sessions_by_user_id(user_id).await
+    }
+
+    async fn set_session(&self, session: Session) {
+        self.baseline.set_session(session).await;
+    }
+
+    async fn update_session(
+        &self,
+        session_id: &str,
+        expires: i64,
+        idle_expires: i64,
+    ) -> Option<Session> {
+        self.baseline
+            .update_session(session_id, expires, idle_expires)
+            .await
+    }
+
+    async fn delete_sessions(&self, session_ids: &[String]) {
+        self.baseline.delete_sessions(session_ids).await;
+    }
+
+    async fn delete_sessions_by_user_id(&self, user_id: &str) {
+        self.baseline.delete_sessions_by_user_id(user_id).await;
+    }
+
+    async fn delete_expired_sessions(&self, now: i64) -> u64 {
+        self.baseline.delete_expired_sessions(now).await
+    }
+
+    async fn get_session_and_user(&self, session_id: &str) -> Option<(Session, User)> {
+        self.baseline.get_session_and_user(session_id).await
     }
 }
 
 /// Measures every operation of the contract on both stores.
 pub async fn compare_operations(bench: &mut Bench, stores: &Stores) {
-    let adapter = &stores.adapter;
-    let baseline = &*stores.baseline;
-    let expiry = stores.expiry;
-
-    bench
-        .compare(
-            BACKEND,
-            "get_user",
-            async |_, _| {},
-            async |i| {
-                adapter
-                    .get_user(&stores.seeded_user(i))
-                    .await
-                    .expect("get_user");
-            },
-            async |i| {
-                baseline.get_user(&stores.seeded_user(i)).await;
-            },
-        )
-        .await;
-    stores.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "get_user_by_provider_id",
-            async |_, _| {},
-            async |i| {
-                let provider = crate::fixtures::provider_id(scatter(i, stores.users));
-                adapter
-                    .get_user_by_provider_id(&provider)
-                    .await
-                    .expect("get_user_by_provider_id");
-            },
-            async |i| {
-                let provider = crate::fixtures::provider_id(scatter(i, stores.users));
-                baseline.get_user_by_provider_id(&provider).await;
-            },
-        )
-        .await;
-    stores.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "set_user",
-            async |_, _| {},
-            async |i| {
-                adapter.set_user(user(i)).await.expect("set_user");
-            },
-            async |i| {
-                baseline.set_user(user(i)).await;
-            },
-        )
-        .await;
-    stores.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "update_user",
-            async |_, _| {},
-            async |i| {
-                let patch = UserPatch::new().attribute("last_seen", i);
-                adapter
-                    .update_user(&stores.seeded_user(i), patch)
-                    .await
-                    .expect("update_user");
-            },
-            async |i| {
-                let patch = UserPatch::new().attribute("last_seen", i);
-                baseline.update_user(&stores.seeded_user(i), &patch).await;
-            },
-        )
-        .await;
-    stores.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "delete_user",
-            async |range, side| {
-                for index in range {
-                    let planted = Session::new(
-                        planted_session_id(index, 0),
-                        user_id(index),
-                        expiry.expires,
-                        expiry.idle_expires,
-                    );
-                    stores.plant(side, Some(user(index)), vec![planted]).await;
-                }
-            },
-            async |i| {
-                adapter.delete_user(&user_id(i)).await.expect("delete_user");
-            },
-            async |i| {
-                baseline.delete_user(&user_id(i)).await;
-            },
-        )
-        .await;
-    stores.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "get_session",
-            async |_, _| {},
-            async |i| {
-                adapter
-                    .get_session(&stores.seeded_session(i))
-                    .await
-                    .expect("get_session");
-            },
-            async |i| {
-                baseline.get_session(&stores.seeded_session(i)).await;
-            },
-        )
-        .await;
-    stores.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "get_sessions_by_user_id",
-            async |_, _| {},
-            async |i| {
-                adapter
-                    .get_sessions_by_user_id(&stores.seeded_user(i))
-                    .await
-                    .expect("get_sessions_by_user_id");
-            },
-            async |i| {
-                baseline
-                    .get_sessions_by_user_id(&stores.seeded_user(i))
-                    .await;
-            },
-        )
-        .await;
-    stores.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "set_session",
-            async |_, _| {},
-            async |i| {
-                let new = Session::new(
-                    session_id(i),
-                    stores.seeded_user(i),
-                    expiry.expires,
-                    expiry.idle_expires,
-                );
-                adapter.set_session(new).await.expect("set_session");
-            },
-            async |i| {
-                let new = Session::new(
-                    session_id(i),
-                    stores.seeded_user(i),
-                    expiry.expires,
-                    expiry.idle_expires,
-                );
-                baseline.set_session(new).await;
-            },
-        )
-        .await;
-    stores.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "update_session",
-            async |_, _| {},
-            async |i| {
-                let expires = expiry.expires + (i % 1000) as i64;
-                adapter
-                    .update_session(&stores.seeded_session(i), expires, expires + 86_400_000)
-                    .await
-                    .expect("update_session");
-            },
-            async |i| {
-                let expires = expiry.expires + (i % 1000) as i64;
-                baseline
-                    .update_session(&stores.seeded_session(i), expires, expires + 86_400_000)
-                    .await;
-            },
-        )
-        .await;
-    stores.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "delete_sessions",
-            async |range, side| {
-                for index in range {
-                    let planted = (0..2)
-                        .map(|k| {
-                            Session::new(
-                                planted_session_id(index, k),
-                                stores.seeded_user(index),
-                                expiry.expires,
-                                expiry.idle_expires,
-                            )
-                        })
-                        .collect();
-                    stores.plant(side, None, planted).await;
-                }
-            },
-            async |i| {
-                let ids = [planted_session_id(i, 0), planted_session_id(i, 1)];
-                adapter
-                    .delete_sessions(&ids)
-                    .await
-                    .expect("delete_sessions");
-            },
-            async |i| {
-                let ids = [planted_session_id(i, 0), planted_session_id(i, 1)];
-                baseline.delete_sessions(&ids).await;
-            },
-        )
-        .await;
-    stores.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "delete_sessions_by_user_id",
-            async |range, side| {
-                for index in range {
-                    let planted = (0..2)
-                        .map(|k| {
-                            Session::new(
-                                planted_session_id(index, k),
-                                user_id(index),
-                                expiry.expires,
-                                expiry.idle_expires,
-                            )
-                        })
-                        .collect();
-                    stores.plant(side, Some(user(index)), planted).await;
-                }
-            },
-            async |i| {
-                adapter
-                    .delete_sessions_by_user_id(&user_id(i))
-                    .await
-                    .expect("delete_sessions_by_user_id");
-            },
-            async |i| {
-                baseline.delete_sessions_by_user_id(&user_id(i)).await;
-            },
-        )
-        .await;
-    stores.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "delete_expired_sessions",
-            async |range, side| {
-                stores
-                    .plant_due(range, side == Side::Adapter, side == Side::Raw)
-                    .await
-            },
-            async |i| {
-                let deleted = adapter
-                    .delete_expired_sessions(due_time(i))
-                    .await
-                    .expect("delete_expired_sessions");
-                debug_assert_eq!(deleted, 2);
-            },
-            async |i| {
-                baseline.delete_expired_sessions(due_time(i)).await;
-            },
-        )
-        .await;
-    stores.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "get_session_and_user",
-            async |_, _| {},
-            async |i| {
-                adapter
-                    .get_session_and_user(&stores.seeded_session(i))
-                    .await
-                    .expect("get_session_and_user");
-            },
-            async |i| {
-                baseline
-                    .get_session_and_user(&stores.seeded_session(i))
-                    .await;
-            },
-        )
-        .await;
+    crate::twin::compare_operations(bench, &stores.subject()).await;
 }
 
 /// The baseline as a [`SessionLoad`].
@@ -494,6 +260,7 @@ pub async fn scaling_point(
 ) -> ScalingPoint {
     let adapter = &stores.adapter;
     let baseline = &*stores.baseline;
+    let subject = stores.subject();
     let mut on_adapter = Bench::new(adapter_settings);
     let mut on_baseline = Bench::new(baseline_settings);
     let mut times = Vec::new();
@@ -544,7 +311,10 @@ pub async fn scaling_point(
 
     let adapter_time = on_adapter
         .time(
-            async |range, _| stores.plant_due(range, true, false).await,
+            async |range, _| {
+                let due = subject.planted_pairs(range, |i| stores.seeded_user(i), due_time);
+                stores.plant(Side::Adapter, &[], &due).await;
+            },
             async |i| {
                 adapter
                     .delete_expired_sessions(due_time(i))
@@ -555,7 +325,10 @@ pub async fn scaling_point(
         .await;
     let baseline_time = on_baseline
         .time(
-            async |range, _| stores.plant_due(range, false, true).await,
+            async |range, _| {
+                let due = subject.planted_pairs(range, |i| stores.seeded_user(i), due_time);
+                stores.plant(Side::Raw, &[], &due).await;
+            },
             async |i| {
                 baseline.delete_expired_sessions(due_time(i)).await;
             },

@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use adapter_api::{Session, SessionAdapter, SessionAndUserAdapter, User, UserAdapter, UserPatch};
 use adapter_mongo::{MongoAdapter, MongoOptions};
-use async_trait::async_trait;
 use bson::{Bson, Document, doc};
 use futures::TryStreamExt;
 use mongodb::options::{ClientOptions, ReturnDocument};
@@ -21,11 +20,14 @@ use mongodb::{Client, Collection, Database};
 use tokio::runtime::Runtime;
 
 use crate::fixtures::{
-    Expiry, PLANTED_SESSION_IDS, SESSIONS_PER_USER, due_time, fresh_session_ids, fresh_user_ids,
-    planted_session_id, provider_id, scatter, session, session_id, user, user_id,
+    Expiry, PLANTED_SESSION_IDS, SESSIONS_PER_USER, fresh_session_ids, fresh_user_ids, scatter,
+    session, session_id, user, user_id,
 };
 use crate::loads::AdapterLoad;
-use crate::measure::{Bench, MixedLoad, SessionLoad, ThroughputComparison, compare_throughput};
+use crate::measure::{
+    Bench, MixedLoad, SessionLoad, Side, ThroughputComparison, compare_throughput,
+};
+use crate::twin::{Subject, Twin, TwinLoad};
 
 const BACKEND: &str = "mongodb";
 
@@ -139,27 +141,6 @@ impl Setup {
 
     fn seeded_session(&self, index: u64) -> String {
         session_id(scatter(index, self.sessions))
-    }
-
-    /// Removes every user and session that benchmark calls created or
-    /// planted, so each operation runs on the seeded records only.
-    pub async fn clean(&self) {
-        let (low, high) = fresh_user_ids();
-        self.raw
-            .users
-            .delete_many(doc! { "_id": { "$gte": low, "$lt": high } })
-            .await
-            .expect("removing users");
-        let (low, high) = fresh_session_ids();
-        let (planted_low, planted_high) = PLANTED_SESSION_IDS;
-        self.raw
-            .sessions
-            .delete_many(doc! { "$or": [
-                { "_id": { "$gte": low, "$lt": high } },
-                { "_id": { "$gte": planted_low, "$lt": planted_high } },
-            ] })
-            .await
-            .expect("removing sessions");
     }
 
     /// Commands the adapter sends for one `get_session_and_user`, one
@@ -286,7 +267,42 @@ fn session_from_document(document: &Document) -> Session {
     }
 }
 
-impl RawMongo {
+impl Twin for RawMongo {
+    async fn plant(&self, _side: Side, users: &[User], sessions: &[Session]) {
+        // insert_many rejects an empty list.
+        if !users.is_empty() {
+            let documents: Vec<Document> = users.iter().map(user_document).collect();
+            self.users
+                .insert_many(documents)
+                .await
+                .expect("insert_many");
+        }
+        if !sessions.is_empty() {
+            let documents: Vec<Document> = sessions.iter().map(session_document).collect();
+            self.sessions
+                .insert_many(documents)
+                .await
+                .expect("insert_many");
+        }
+    }
+
+    async fn clean(&self) {
+        let (low, high) = fresh_user_ids();
+        self.users
+            .delete_many(doc! { "_id": { "$gte": low, "$lt": high } })
+            .await
+            .expect("removing users");
+        let (low, high) = fresh_session_ids();
+        let (planted_low, planted_high) = PLANTED_SESSION_IDS;
+        self.sessions
+            .delete_many(doc! { "$or": [
+                { "_id": { "$gte": low, "$lt": high } },
+                { "_id": { "$gte": planted_low, "$lt": planted_high } },
+            ] })
+            .await
+            .expect("removing sessions");
+    }
+
     async fn get_user(&self, user_id: &str) -> Option<User> {
         let found = self
             .users
@@ -305,21 +321,27 @@ impl RawMongo {
         found.map(user_from_document)
     }
 
-    async fn set_user(&self, user: User) -> User {
+    async fn set_user(&self, user: User) {
         self.users
             .insert_one(user_document(&user))
             .await
             .expect("insert_one");
-        user
     }
 
-    async fn update_user(&self, user_id: &str, key: &str, value: u64) -> Option<User> {
+    async fn update_user(&self, user_id: &str, patch: &UserPatch) -> Option<User> {
+        let mut set = Document::new();
+        if let Some(provider_id) = &patch.provider_id {
+            set.insert("provider_id", provider_id);
+        }
+        if let Some(hash) = &patch.hashed_password {
+            set.insert("hashed_password", hash.as_deref());
+        }
+        for (key, value) in &patch.attributes {
+            set.insert(key, bson::to_bson(value).expect("JSON converts to BSON"));
+        }
         let updated = self
             .users
-            .find_one_and_update(
-                doc! { "_id": user_id },
-                doc! { "$set": { key: value as i64 } },
-            )
+            .find_one_and_update(doc! { "_id": user_id }, doc! { "$set": set })
             .return_document(ReturnDocument::After)
             .await
             .expect("find_one_and_update");
@@ -358,25 +380,16 @@ impl RawMongo {
 
     /// Checks the user, then inserts: the contract rejects a session of a
     /// missing user.
-    async fn set_session(&self, session: Session) -> bool {
+    async fn set_session(&self, session: Session) {
         let user = self
             .users
             .find_one(doc! { "_id": &session.user_id })
             .projection(doc! { "_id": 1 })
             .await
             .expect("find_one");
-        if user.is_none() {
-            return false;
+        if user.is_some() {
+            self.insert_session(session).await;
         }
-        self.insert_session(session).await;
-        true
-    }
-
-    async fn insert_session(&self, session: Session) {
-        self.sessions
-            .insert_one(session_document(&session))
-            .await
-            .expect("insert_one");
     }
 
     async fn update_session(
@@ -438,358 +451,60 @@ impl RawMongo {
             _ => None,
         }
     }
+}
 
-    async fn insert_planted(&self, sessions: Vec<Session>) {
-        let documents: Vec<Document> = sessions.iter().map(session_document).collect();
+impl RawMongo {
+    /// Inserts a session without checking its user.
+    async fn insert_session(&self, session: Session) {
         self.sessions
-            .insert_many(documents)
+            .insert_one(session_document(&session))
             .await
-            .expect("insert_many");
+            .expect("insert_one");
     }
 }
 
 /// Measures every operation of the contract through the adapter and
-/// through the driver.
+/// through the driver, then `set_session` against an insert without the
+/// user check.
 pub async fn compare_operations(bench: &mut Bench, setup: &Setup) {
-    let adapter = &setup.adapter;
-    let raw = &*setup.raw;
-    let expiry = setup.expiry;
+    let subject = Subject {
+        backend: BACKEND,
+        adapter: &setup.adapter,
+        twin: &*setup.raw,
+        users: setup.users,
+        sessions: setup.sessions,
+        expiry: setup.expiry,
+    };
+    crate::twin::compare_operations(bench, &subject).await;
 
-    bench
-        .compare(
-            BACKEND,
-            "get_user",
-            async |_, _| {},
-            async |i| {
-                adapter
-                    .get_user(&setup.seeded_user(i))
-                    .await
-                    .expect("get_user");
-            },
-            async |i| {
-                raw.get_user(&setup.seeded_user(i)).await;
-            },
-        )
-        .await;
-    setup.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "get_user_by_provider_id",
-            async |_, _| {},
-            async |i| {
-                let provider = provider_id(scatter(i, setup.users));
-                adapter
-                    .get_user_by_provider_id(&provider)
-                    .await
-                    .expect("get_user_by_provider_id");
-            },
-            async |i| {
-                raw.get_user_by_provider_id(&provider_id(scatter(i, setup.users)))
-                    .await;
-            },
-        )
-        .await;
-    setup.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "set_user",
-            async |_, _| {},
-            async |i| {
-                adapter.set_user(user(i)).await.expect("set_user");
-            },
-            async |i| {
-                raw.set_user(user(i)).await;
-            },
-        )
-        .await;
-    setup.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "update_user",
-            async |_, _| {},
-            async |i| {
-                let patch = UserPatch::new().attribute("last_seen", i);
-                adapter
-                    .update_user(&setup.seeded_user(i), patch)
-                    .await
-                    .expect("update_user");
-            },
-            async |i| {
-                raw.update_user(&setup.seeded_user(i), "last_seen", i).await;
-            },
-        )
-        .await;
-    setup.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "delete_user",
-            async |range, _| {
-                let users: Vec<Document> = range
-                    .clone()
-                    .map(|index| user_document(&user(index)))
-                    .collect();
-                raw.users.insert_many(users).await.expect("insert_many");
-                let planted = range
-                    .map(|index| {
-                        Session::new(
-                            planted_session_id(index, 0),
-                            user_id(index),
-                            expiry.expires,
-                            expiry.idle_expires,
-                        )
-                    })
-                    .collect();
-                raw.insert_planted(planted).await;
-            },
-            async |i| {
-                adapter.delete_user(&user_id(i)).await.expect("delete_user");
-            },
-            async |i| {
-                raw.delete_user(&user_id(i)).await;
-            },
-        )
-        .await;
-    setup.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "get_session",
-            async |_, _| {},
-            async |i| {
-                adapter
-                    .get_session(&setup.seeded_session(i))
-                    .await
-                    .expect("get_session");
-            },
-            async |i| {
-                raw.get_session(&setup.seeded_session(i)).await;
-            },
-        )
-        .await;
-    setup.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "get_sessions_by_user_id",
-            async |_, _| {},
-            async |i| {
-                adapter
-                    .get_sessions_by_user_id(&setup.seeded_user(i))
-                    .await
-                    .expect("get_sessions_by_user_id");
-            },
-            async |i| {
-                raw.get_sessions_by_user_id(&setup.seeded_user(i)).await;
-            },
-        )
-        .await;
-    setup.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "set_session",
-            async |_, _| {},
-            async |i| {
-                let new = Session::new(
-                    session_id(i),
-                    setup.seeded_user(i),
-                    expiry.expires,
-                    expiry.idle_expires,
-                );
-                adapter.set_session(new).await.expect("set_session");
-            },
-            async |i| {
-                let new = Session::new(
-                    session_id(i),
-                    setup.seeded_user(i),
-                    expiry.expires,
-                    expiry.idle_expires,
-                );
-                raw.set_session(new).await;
-            },
-        )
-        .await;
-    setup.clean().await;
     // Not a twin: the hand-written insert skips the user check that the
     // contract requires, so this row shows what that check costs.
+    let new_session = |i: u64| {
+        Session::new(
+            session_id(i),
+            subject.seeded_user(i),
+            setup.expiry.expires,
+            setup.expiry.idle_expires,
+        )
+    };
     bench
         .compare(
             BACKEND,
             "set_session vs bare insert",
             async |_, _| {},
             async |i| {
-                let new = Session::new(
-                    session_id(i),
-                    setup.seeded_user(i),
-                    expiry.expires,
-                    expiry.idle_expires,
-                );
-                adapter.set_session(new).await.expect("set_session");
-            },
-            async |i| {
-                let new = Session::new(
-                    session_id(i),
-                    setup.seeded_user(i),
-                    expiry.expires,
-                    expiry.idle_expires,
-                );
-                raw.insert_session(new).await;
-            },
-        )
-        .await;
-    setup.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "update_session",
-            async |_, _| {},
-            async |i| {
-                let expires = expiry.expires + (i % 1000) as i64;
-                adapter
-                    .update_session(&setup.seeded_session(i), expires, expires + 86_400_000)
+                setup
+                    .adapter
+                    .set_session(new_session(i))
                     .await
-                    .expect("update_session");
+                    .expect("set_session");
             },
             async |i| {
-                let expires = expiry.expires + (i % 1000) as i64;
-                raw.update_session(&setup.seeded_session(i), expires, expires + 86_400_000)
-                    .await;
+                setup.raw.insert_session(new_session(i)).await;
             },
         )
         .await;
-    setup.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "delete_sessions",
-            async |range, _| {
-                let planted = range
-                    .flat_map(|index| {
-                        (0..2).map(move |k| {
-                            Session::new(
-                                planted_session_id(index, k),
-                                user_id(scatter(index, setup.users)),
-                                expiry.expires,
-                                expiry.idle_expires,
-                            )
-                        })
-                    })
-                    .collect();
-                raw.insert_planted(planted).await;
-            },
-            async |i| {
-                let ids = [planted_session_id(i, 0), planted_session_id(i, 1)];
-                adapter
-                    .delete_sessions(&ids)
-                    .await
-                    .expect("delete_sessions");
-            },
-            async |i| {
-                raw.delete_sessions(&[planted_session_id(i, 0), planted_session_id(i, 1)])
-                    .await;
-            },
-        )
-        .await;
-    setup.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "delete_sessions_by_user_id",
-            async |range, _| {
-                let planted = range
-                    .flat_map(|index| {
-                        (0..2).map(move |k| {
-                            Session::new(
-                                planted_session_id(index, k),
-                                user_id(index),
-                                expiry.expires,
-                                expiry.idle_expires,
-                            )
-                        })
-                    })
-                    .collect();
-                raw.insert_planted(planted).await;
-            },
-            async |i| {
-                adapter
-                    .delete_sessions_by_user_id(&user_id(i))
-                    .await
-                    .expect("delete_sessions_by_user_id");
-            },
-            async |i| {
-                raw.delete_sessions_by_user_id(&user_id(i)).await;
-            },
-        )
-        .await;
-    setup.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "delete_expired_sessions",
-            async |range, _| {
-                let planted = range
-                    .flat_map(|index| {
-                        (0..2).map(move |k| {
-                            let due = due_time(index);
-                            Session::new(
-                                planted_session_id(index, k),
-                                user_id(scatter(index, setup.users)),
-                                due,
-                                due,
-                            )
-                        })
-                    })
-                    .collect();
-                raw.insert_planted(planted).await;
-            },
-            async |i| {
-                adapter
-                    .delete_expired_sessions(due_time(i))
-                    .await
-                    .expect("delete_expired_sessions");
-            },
-            async |i| {
-                raw.delete_expired_sessions(due_time(i)).await;
-            },
-        )
-        .await;
-    setup.clean().await;
-    bench
-        .compare(
-            BACKEND,
-            "get_session_and_user",
-            async |_, _| {},
-            async |i| {
-                adapter
-                    .get_session_and_user(&setup.seeded_session(i))
-                    .await
-                    .expect("get_session_and_user");
-            },
-            async |i| {
-                raw.get_session_and_user(&setup.seeded_session(i)).await;
-            },
-        )
-        .await;
-}
-
-/// The hand-written collections as a [`SessionLoad`].
-struct RawLoad(Arc<RawMongo>);
-
-#[async_trait]
-impl SessionLoad for RawLoad {
-    async fn read(&self, session_id: &str) {
-        self.0.get_session(session_id).await;
-    }
-
-    async fn renew(&self, session_id: &str, expires: i64, idle_expires: i64) {
-        self.0
-            .update_session(session_id, expires, idle_expires)
-            .await;
-    }
+    setup.raw.clean().await;
 }
 
 /// Runs the mixed load with `tasks` concurrent tasks, `read_percent` of
@@ -811,6 +526,6 @@ pub fn compare_mixed_load(
         renew_expires: setup.expiry.expires,
     };
     let adapter: Arc<dyn SessionLoad> = Arc::new(AdapterLoad(Arc::new(setup.adapter.clone())));
-    let raw: Arc<dyn SessionLoad> = Arc::new(RawLoad(setup.raw.clone()));
+    let raw: Arc<dyn SessionLoad> = Arc::new(TwinLoad(setup.raw.clone()));
     compare_throughput(runtime, BACKEND, &load, adapter, raw, rounds)
 }

@@ -8,14 +8,14 @@ use adapter_sql::{AdapterOptions, SqlAdapter};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::{AssertSqlSafe, MySql, MySqlPool, QueryBuilder};
 
-use super::{RawSql, Setup, raw_session_load, session_from_columns, user_from_columns};
+use super::{SEED_CHUNK, Setup, session_from_columns, user_from_columns};
+use crate::measure::Side;
+use crate::twin::Twin;
 
 /// Hand-written queries on the adapter's pool.
 pub struct RawMySql {
     pool: MySqlPool,
 }
-
-raw_session_load!(RawMySql);
 
 /// Environment variable naming the MySQL or MariaDB server.
 pub const MYSQL_URL_ENV: &str = "MYSQL_URL";
@@ -90,7 +90,8 @@ pub async fn connect(sessions: u64) -> Result<MySqlBench, String> {
     })
 }
 
-impl RawSql for RawMySql {
+impl RawMySql {
+    /// Inserts users in one multi-row statement.
     async fn insert_users(&self, users: &[User]) {
         let mut query = QueryBuilder::<MySql>::new(
             "INSERT INTO users (id, provider_id, hashed_password, attributes) ",
@@ -108,6 +109,7 @@ impl RawSql for RawMySql {
             .expect("inserting users");
     }
 
+    /// Inserts sessions in one multi-row statement.
     async fn insert_sessions(&self, sessions: &[Session]) {
         let mut query = QueryBuilder::<MySql>::new(
             "INSERT INTO sessions (id, user_id, expires, idle_expires) ",
@@ -123,6 +125,17 @@ impl RawSql for RawMySql {
             .execute(&self.pool)
             .await
             .expect("inserting sessions");
+    }
+}
+
+impl Twin for RawMySql {
+    async fn plant(&self, _side: Side, users: &[User], sessions: &[Session]) {
+        for chunk in users.chunks(SEED_CHUNK) {
+            self.insert_users(chunk).await;
+        }
+        for chunk in sessions.chunks(SEED_CHUNK) {
+            self.insert_sessions(chunk).await;
+        }
     }
 
     async fn clean(&self) {
@@ -167,7 +180,7 @@ impl RawSql for RawMySql {
         .map(user_from_columns)
     }
 
-    async fn set_user(&self, user: &User) {
+    async fn set_user(&self, user: User) {
         sqlx::query(
             "INSERT INTO users (id, provider_id, hashed_password, attributes) VALUES (?, ?, ?, ?)",
         )
@@ -229,7 +242,7 @@ impl RawSql for RawMySql {
         rows.into_iter().map(session_from_columns).collect()
     }
 
-    async fn set_session(&self, session: &Session) {
+    async fn set_session(&self, session: Session) {
         sqlx::query(
             "INSERT INTO sessions (id, user_id, expires, idle_expires) VALUES (?, ?, ?, ?)",
         )

@@ -8,14 +8,14 @@ use adapter_sql::{AdapterOptions, SqlAdapter};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder};
 
-use super::{RawSql, Setup, raw_session_load, session_from_columns, user_from_columns};
+use super::{SEED_CHUNK, Setup, session_from_columns, user_from_columns};
+use crate::measure::Side;
+use crate::twin::Twin;
 
 /// Hand-written queries on the adapter's pool.
 pub struct RawPostgres {
     pool: PgPool,
 }
-
-raw_session_load!(RawPostgres);
 
 /// Environment variable naming the PostgreSQL server.
 pub const POSTGRES_URL_ENV: &str = "POSTGRES_URL";
@@ -91,7 +91,8 @@ pub async fn connect(sessions: u64) -> Result<PostgresBench, String> {
     })
 }
 
-impl RawSql for RawPostgres {
+impl RawPostgres {
+    /// Inserts users in one multi-row statement.
     async fn insert_users(&self, users: &[User]) {
         let mut query = QueryBuilder::<Postgres>::new(
             "INSERT INTO users (id, provider_id, hashed_password, attributes) ",
@@ -110,6 +111,7 @@ impl RawSql for RawPostgres {
             .expect("inserting users");
     }
 
+    /// Inserts sessions in one multi-row statement.
     async fn insert_sessions(&self, sessions: &[Session]) {
         let mut query = QueryBuilder::<Postgres>::new(
             "INSERT INTO sessions (id, user_id, expires, idle_expires) ",
@@ -125,6 +127,17 @@ impl RawSql for RawPostgres {
             .execute(&self.pool)
             .await
             .expect("inserting sessions");
+    }
+}
+
+impl Twin for RawPostgres {
+    async fn plant(&self, _side: Side, users: &[User], sessions: &[Session]) {
+        for chunk in users.chunks(SEED_CHUNK) {
+            self.insert_users(chunk).await;
+        }
+        for chunk in sessions.chunks(SEED_CHUNK) {
+            self.insert_sessions(chunk).await;
+        }
     }
 
     async fn clean(&self) {
@@ -167,7 +180,7 @@ impl RawSql for RawPostgres {
             .map(user_from_columns)
     }
 
-    async fn set_user(&self, user: &User) {
+    async fn set_user(&self, user: User) {
         sqlx::query("INSERT INTO users (id, provider_id, hashed_password, attributes) VALUES ($1, $2, $3, $4::json)")
             .bind(&user.id)
             .bind(&user.provider_id)
@@ -227,7 +240,7 @@ impl RawSql for RawPostgres {
         rows.into_iter().map(session_from_columns).collect()
     }
 
-    async fn set_session(&self, session: &Session) {
+    async fn set_session(&self, session: Session) {
         sqlx::query(
             "INSERT INTO sessions (id, user_id, expires, idle_expires) VALUES ($1, $2, $3, $4)",
         )

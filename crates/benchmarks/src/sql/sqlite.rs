@@ -9,14 +9,14 @@ use adapter_sql::{AdapterOptions, SqlAdapter};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-use super::{RawSql, Setup, raw_session_load, session_from_columns, user_from_columns};
+use super::{SEED_CHUNK, Setup, session_from_columns, user_from_columns};
+use crate::measure::Side;
+use crate::twin::Twin;
 
 /// Hand-written queries on the adapter's pool.
 pub struct RawSqlite {
     pool: SqlitePool,
 }
-
-raw_session_load!(RawSqlite);
 
 /// The seeded database and the file to remove afterwards.
 pub struct SqliteBench {
@@ -69,7 +69,8 @@ pub async fn connect(sessions: u64) -> Result<SqliteBench, String> {
     Ok(SqliteBench { setup, path })
 }
 
-impl RawSql for RawSqlite {
+impl RawSqlite {
+    /// Inserts users in one multi-row statement.
     async fn insert_users(&self, users: &[User]) {
         let mut query = QueryBuilder::<Sqlite>::new(
             "INSERT INTO users (id, provider_id, hashed_password, attributes) ",
@@ -87,6 +88,7 @@ impl RawSql for RawSqlite {
             .expect("inserting users");
     }
 
+    /// Inserts sessions in one multi-row statement.
     async fn insert_sessions(&self, sessions: &[Session]) {
         let mut query = QueryBuilder::<Sqlite>::new(
             "INSERT INTO sessions (id, user_id, expires, idle_expires) ",
@@ -102,6 +104,17 @@ impl RawSql for RawSqlite {
             .execute(&self.pool)
             .await
             .expect("inserting sessions");
+    }
+}
+
+impl Twin for RawSqlite {
+    async fn plant(&self, _side: Side, users: &[User], sessions: &[Session]) {
+        for chunk in users.chunks(SEED_CHUNK) {
+            self.insert_users(chunk).await;
+        }
+        for chunk in sessions.chunks(SEED_CHUNK) {
+            self.insert_sessions(chunk).await;
+        }
     }
 
     async fn clean(&self) {
@@ -146,7 +159,7 @@ impl RawSql for RawSqlite {
         .map(user_from_columns)
     }
 
-    async fn set_user(&self, user: &User) {
+    async fn set_user(&self, user: User) {
         sqlx::query(
             "INSERT INTO users (id, provider_id, hashed_password, attributes) VALUES (?, ?, ?, ?)",
         )
@@ -214,7 +227,7 @@ impl RawSql for RawSqlite {
         rows.into_iter().map(session_from_columns).collect()
     }
 
-    async fn set_session(&self, session: &Session) {
+    async fn set_session(&self, session: Session) {
         sqlx::query(
             "INSERT INTO sessions (id, user_id, expires, idle_expires) VALUES (?, ?, ?, ?)",
         )
