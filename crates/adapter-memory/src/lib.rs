@@ -10,6 +10,7 @@ use adapter_api::{
     Error, ErrorHook, Result, Session, SessionAdapter, SessionAndUserAdapter, User, UserAdapter,
     UserPatch, async_trait, validate,
 };
+use crossbeam_utils::CachePadded;
 use parking_lot::RwLock;
 
 use crate::state::{Sessions, UserSessions, Users};
@@ -40,8 +41,10 @@ pub const SESSION_SHARDS: usize = 32;
 
 struct Inner {
     users: RwLock<Users>,
-    sessions: Box<[RwLock<Sessions>]>,
-    user_sessions: Box<[RwLock<UserSessions>]>,
+    // Each shard sits on cache lines of its own, so two threads that lock
+    // neighbouring shards do not invalidate each other's cache.
+    sessions: Box<[CachePadded<RwLock<Sessions>>]>,
+    user_sessions: Box<[CachePadded<RwLock<UserSessions>>]>,
     checks_session_users: bool,
     // Kept for the constructor contract shared by every backend; the memory
     // backend has no backend errors, so the hook is never called.
@@ -89,8 +92,12 @@ impl MemoryAdapter {
         MemoryAdapter {
             inner: Arc::new(Inner {
                 users: RwLock::default(),
-                sessions: (0..SESSION_SHARDS).map(|_| RwLock::default()).collect(),
-                user_sessions: (0..SESSION_SHARDS).map(|_| RwLock::default()).collect(),
+                sessions: (0..SESSION_SHARDS)
+                    .map(|_| CachePadded::default())
+                    .collect(),
+                user_sessions: (0..SESSION_SHARDS)
+                    .map(|_| CachePadded::default())
+                    .collect(),
                 checks_session_users,
                 _error_hook: error_hook,
             }),

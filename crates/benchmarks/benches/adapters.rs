@@ -51,12 +51,12 @@ const DATABASE_SETTINGS: Settings = Settings {
 };
 
 /// Mixed-load measurements: rounds per side and length of each.
-const LOAD_ROUNDS: usize = 3;
+const LOAD_ROUNDS: usize = 5;
 const LOAD_DURATION: Duration = Duration::from_millis(1_500);
 /// The memory load runs shorter and more often, so that a burst of other
 /// work on the machine spoils fewer samples.
-const MEMORY_LOAD_ROUNDS: usize = 9;
-const MEMORY_LOAD_DURATION: Duration = Duration::from_millis(500);
+const MEMORY_LOAD_ROUNDS: usize = 15;
+const MEMORY_LOAD_DURATION: Duration = Duration::from_millis(400);
 /// Concurrent tasks of the database mixed load.
 const DATABASE_LOAD_TASKS: usize = 8;
 /// Reads in the MongoDB load. SecantusDB 0.7.0b3 takes about a second per

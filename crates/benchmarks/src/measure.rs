@@ -299,18 +299,34 @@ pub struct ThroughputComparison {
     pub adapter_ops: f64,
     /// Median operations per second through the twin.
     pub raw_ops: f64,
+    /// Adapter throughput over twin throughput in each round, whose two
+    /// runs follow each other. Above 1 means the adapter served more
+    /// operations per second.
+    pub ratios: RatioSummary,
+}
+
+/// The median and quartiles of per-round ratios.
+#[derive(Debug, Clone, Copy)]
+pub struct RatioSummary {
+    /// Median ratio.
+    pub median: f64,
+    /// First quartile.
+    pub p25: f64,
+    /// Third quartile.
+    pub p75: f64,
 }
 
 impl ThroughputComparison {
-    /// Adapter throughput over raw throughput: above 1 means the adapter
-    /// served more operations per second.
+    /// Median over rounds of adapter throughput over twin throughput.
     pub fn ratio(&self) -> f64 {
-        self.adapter_ops / self.raw_ops
+        self.ratios.median
     }
 }
 
-/// Runs the load `rounds` times per side, alternating sides, and returns
-/// the median operations per second of each.
+/// Runs the load `rounds` times per side, alternating which side goes
+/// first, and returns the median operations per second of each and the
+/// ratio of each round. A round's two runs are adjacent in time, so a burst
+/// of other work on the machine skews one ratio, not the median.
 pub fn compare_throughput(
     runtime: &Runtime,
     backend: &str,
@@ -337,6 +353,11 @@ pub fn compare_throughput(
             }
         }
     }
+    let mut ratios: Vec<f64> = adapter_samples
+        .iter()
+        .zip(&raw_samples)
+        .map(|(adapter, raw)| adapter / raw)
+        .collect();
     adapter_samples.sort_by(f64::total_cmp);
     raw_samples.sort_by(f64::total_cmp);
     let row = ThroughputComparison {
@@ -353,6 +374,14 @@ pub fn compare_throughput(
         },
         adapter_ops: quantile(&adapter_samples, 0.5),
         raw_ops: quantile(&raw_samples, 0.5),
+        ratios: {
+            let summary = Summary::of(&mut ratios);
+            RatioSummary {
+                median: summary.median_ns,
+                p25: summary.p25_ns,
+                p75: summary.p75_ns,
+            }
+        },
     };
     eprintln!(
         "{backend:>9} mixed load ({})  adapter {:.0} ops/s raw {:.0} ops/s ratio {:.2}",

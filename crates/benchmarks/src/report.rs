@@ -42,17 +42,21 @@ pub fn latency_table(rows: &[Comparison]) -> String {
 /// The throughput table: one row per backend.
 pub fn throughput_table(rows: &[ThroughputComparison]) -> String {
     let mut out = String::new();
-    out.push_str("| backend | load | adapter ops/s | raw ops/s | adapter / raw |\n");
-    out.push_str("| --- | --- | ---: | ---: | ---: |\n");
+    out.push_str(
+        "| backend | load | adapter ops/s | raw ops/s | adapter / raw | ratio p25–p75 |\n",
+    );
+    out.push_str("| --- | --- | ---: | ---: | ---: | ---: |\n");
     for row in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {:.0} | {:.0} | {:.2} |",
+            "| {} | {} | {:.0} | {:.0} | {:.2} | {:.2}–{:.2} |",
             row.backend,
             row.load,
             row.adapter_ops,
             row.raw_ops,
-            row.ratio()
+            row.ratio(),
+            row.ratios.p25,
+            row.ratios.p75
         );
     }
     out
