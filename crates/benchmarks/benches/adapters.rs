@@ -149,7 +149,7 @@ fn run_memory(runtime: &Runtime, results: &mut Results) {
     results.latency.extend(bench.rows);
     results
         .throughput
-        .push(memory::compare_throughput_two_threads(
+        .extend(memory::compare_throughput_two_threads(
             runtime,
             &stores,
             MEMORY_LOAD_DURATION,

@@ -152,3 +152,36 @@ impl MutexStore {
         self.sessions.lock().retain(|_, stored| !session(stored));
     }
 }
+
+/// Sessions in one `tokio::sync::Mutex<HashMap>`, the exact design of
+/// tower-sessions' `MemoryStore` (0.12 and later), as a mixed-load target.
+/// Only the two operations of the mixed load are written.
+pub struct TokioMutexSessions(tokio::sync::Mutex<HashMap<String, Session>>);
+
+impl TokioMutexSessions {
+    /// A store holding these sessions.
+    pub fn new(sessions: impl IntoIterator<Item = Session>) -> TokioMutexSessions {
+        let by_id = sessions
+            .into_iter()
+            .map(|session| (session.id.clone(), session))
+            .collect();
+        TokioMutexSessions(tokio::sync::Mutex::new(by_id))
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::measure::SessionLoad for TokioMutexSessions {
+    async fn read(&self, session_id: &str) {
+        let session = self.0.lock().await.get(session_id).cloned();
+        std::hint::black_box(session);
+    }
+
+    async fn renew(&self, session_id: &str, expires: i64, idle_expires: i64) {
+        let mut sessions = self.0.lock().await;
+        if let Some(session) = sessions.get_mut(session_id) {
+            session.expires = expires;
+            session.idle_expires = idle_expires;
+            std::hint::black_box(session.clone());
+        }
+    }
+}

@@ -9,7 +9,7 @@ use adapter_memory::MemoryAdapter;
 use async_trait::async_trait;
 use tokio::runtime::Runtime;
 
-use crate::baseline::MutexStore;
+use crate::baseline::{MutexStore, TokioMutexSessions};
 use crate::fixtures::{
     Expiry, SESSIONS_PER_USER, due_time, is_fresh_session, is_fresh_user, scatter, session,
     session_id, user, user_id,
@@ -221,14 +221,16 @@ impl SessionLoad for BaselineLoad {
     }
 }
 
-/// Runs the mixed load on two threads, through the adapter and through
-/// the baseline. `runtime` must have two worker threads.
+/// Runs the mixed load on two threads through the adapter, once against
+/// the `parking_lot` baseline and once against the `tokio::sync::Mutex`
+/// store that tower-sessions ships. `runtime` must have two worker
+/// threads.
 pub fn compare_throughput_two_threads(
     runtime: &Runtime,
     stores: &Stores,
     duration: Duration,
     rounds: usize,
-) -> ThroughputComparison {
+) -> Vec<ThroughputComparison> {
     let load = MixedLoad {
         tasks: 2,
         read_percent: 80,
@@ -237,8 +239,27 @@ pub fn compare_throughput_two_threads(
         renew_expires: stores.expiry.expires,
     };
     let adapter: Arc<dyn SessionLoad> = Arc::new(AdapterLoad(Arc::new(stores.adapter.clone())));
-    let raw: Arc<dyn SessionLoad> = Arc::new(BaselineLoad(stores.baseline.clone()));
-    compare_throughput(runtime, BACKEND, &load, adapter, raw, rounds)
+    let parking_lot: Arc<dyn SessionLoad> = Arc::new(BaselineLoad(stores.baseline.clone()));
+    let seeded = (0..stores.sessions).map(|index| session(index, stores.expiry));
+    let tokio_mutex: Arc<dyn SessionLoad> = Arc::new(TokioMutexSessions::new(seeded));
+    vec![
+        compare_throughput(
+            runtime,
+            "memory vs parking_lot::Mutex",
+            &load,
+            adapter.clone(),
+            parking_lot,
+            rounds,
+        ),
+        compare_throughput(
+            runtime,
+            "memory vs tokio::sync::Mutex",
+            &load,
+            adapter,
+            tokio_mutex,
+            rounds,
+        ),
+    ]
 }
 
 /// Times of the scaling operations at one store size.
