@@ -164,7 +164,7 @@ macro_rules! impl_adapter {
                         columns.push_unseparated(sql::ATTRIBUTES_CAST);
                     }
                     if user == stored {
-                        // Nothing changes: the read under the lock is the answer.
+                        // Nothing changes, so the row read under the lock is returned.
                         tx.commit().await.map_err(|err| self.fail("update_user", err))?;
                         return Ok(user);
                     }

@@ -159,7 +159,7 @@ impl MutexStore {
 pub struct TokioMutexSessions(tokio::sync::Mutex<HashMap<String, Session>>);
 
 impl TokioMutexSessions {
-    /// A store holding these sessions.
+    /// Creates a store holding these sessions.
     pub fn new(sessions: impl IntoIterator<Item = Session>) -> TokioMutexSessions {
         let by_id = sessions
             .into_iter()

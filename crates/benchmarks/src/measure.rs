@@ -22,7 +22,7 @@ pub struct Settings {
     /// Wall time a sample should take. Each side's batch size is picked
     /// during warm-up so that one batch takes about this long.
     pub sample_time: Duration,
-    /// Most operations per sample, which bounds the records that a run of
+    /// Maximum operations per sample, which bounds the records that a run of
     /// an operation that creates records adds.
     pub max_batch: usize,
 }
@@ -63,7 +63,7 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[low] * (1.0 - weight) + sorted[high] * weight
 }
 
-/// Which implementation a batch runs.
+/// The implementation a batch runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
     /// The adapter under test.
@@ -118,7 +118,7 @@ impl Bench {
         }
     }
 
-    /// The settings of this run.
+    /// Returns the settings of this run.
     pub fn settings(&self) -> Settings {
         self.settings
     }
@@ -293,7 +293,7 @@ pub struct MixedLoad {
 pub struct ThroughputComparison {
     /// Backend name.
     pub backend: String,
-    /// What the load was, in words.
+    /// Description of the load, in words.
     pub load: String,
     /// Median operations per second through the adapter.
     pub adapter_ops: f64,
