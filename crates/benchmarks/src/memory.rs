@@ -11,8 +11,7 @@ use tokio::runtime::Runtime;
 
 use crate::baseline::{MutexStore, TokioMutexSessions};
 use crate::fixtures::{
-    Expiry, SESSIONS_PER_USER, due_time, is_fresh_session, is_fresh_user, scatter, session,
-    session_id, user, user_id,
+    Expiry, SESSIONS_PER_USER, due_time, is_fresh_session, is_fresh_user, session, session_id, user,
 };
 use crate::loads::AdapterLoad;
 use crate::measure::{
@@ -63,15 +62,7 @@ impl Stores {
         }
     }
 
-    fn seeded_user(&self, index: u64) -> String {
-        user_id(scatter(index, self.users))
-    }
-
-    fn seeded_session(&self, index: u64) -> String {
-        session_id(scatter(index, self.sessions))
-    }
-
-    /// The adapter with the baseline as its twin.
+    /// Returns the adapter with the baseline as its twin.
     fn subject(&self) -> Subject<'_, MemoryAdapter, Stores> {
         Subject {
             backend: BACKEND,
@@ -291,7 +282,7 @@ pub async fn scaling_point(
             async |_, _| {},
             async |i| {
                 adapter
-                    .get_session(&stores.seeded_session(i))
+                    .get_session(&subject.seeded_session(i))
                     .await
                     .expect("get_session");
             },
@@ -301,7 +292,7 @@ pub async fn scaling_point(
         .time(
             async |_, _| {},
             async |i| {
-                baseline.get_session(&stores.seeded_session(i)).await;
+                baseline.get_session(&subject.seeded_session(i)).await;
             },
         )
         .await;
@@ -312,7 +303,7 @@ pub async fn scaling_point(
             async |_, _| {},
             async |i| {
                 adapter
-                    .get_sessions_by_user_id(&stores.seeded_user(i))
+                    .get_sessions_by_user_id(&subject.seeded_user(i))
                     .await
                     .expect("get_sessions_by_user_id");
             },
@@ -323,7 +314,7 @@ pub async fn scaling_point(
             async |_, _| {},
             async |i| {
                 baseline
-                    .get_sessions_by_user_id(&stores.seeded_user(i))
+                    .get_sessions_by_user_id(&subject.seeded_user(i))
                     .await;
             },
         )
@@ -333,7 +324,8 @@ pub async fn scaling_point(
     let adapter_time = on_adapter
         .time(
             async |range, _| {
-                let due = subject.planted_pairs(range, |i| stores.seeded_user(i), due_time);
+                let due =
+                    subject.planted_pairs(range, |index| subject.seeded_user(index), due_time);
                 stores.plant(Side::Adapter, &[], &due).await;
             },
             async |i| {
@@ -347,7 +339,8 @@ pub async fn scaling_point(
     let baseline_time = on_baseline
         .time(
             async |range, _| {
-                let due = subject.planted_pairs(range, |i| stores.seeded_user(i), due_time);
+                let due =
+                    subject.planted_pairs(range, |index| subject.seeded_user(index), due_time);
                 stores.plant(Side::Raw, &[], &due).await;
             },
             async |i| {

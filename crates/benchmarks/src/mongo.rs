@@ -20,8 +20,8 @@ use mongodb::{Client, Collection, Database};
 use tokio::runtime::Runtime;
 
 use crate::fixtures::{
-    Expiry, PLANTED_SESSION_IDS, SESSIONS_PER_USER, fresh_session_ids, fresh_user_ids, scatter,
-    session, session_id, user, user_id,
+    Expiry, PLANTED_SESSION_IDS, SESSIONS_PER_USER, fresh_session_ids, fresh_user_ids, session,
+    session_id, user, user_id,
 };
 use crate::loads::AdapterLoad;
 use crate::measure::{
@@ -135,12 +135,16 @@ impl Setup {
         self.client.shutdown().await;
     }
 
-    fn seeded_user(&self, index: u64) -> String {
-        user_id(scatter(index, self.users))
-    }
-
-    fn seeded_session(&self, index: u64) -> String {
-        session_id(scatter(index, self.sessions))
+    /// Returns the adapter with the hand-written collections as its twin.
+    fn subject(&self) -> Subject<'_, MongoAdapter, RawMongo> {
+        Subject {
+            backend: BACKEND,
+            adapter: &self.adapter,
+            twin: &self.raw,
+            users: self.users,
+            sessions: self.sessions,
+            expiry: self.expiry,
+        }
     }
 
     /// Commands the adapter sends for one `get_session_and_user`, one
@@ -151,7 +155,7 @@ impl Setup {
 
         let before = commands.load(Ordering::Relaxed);
         let found = adapter
-            .get_session_and_user(&self.seeded_session(7))
+            .get_session_and_user(&self.subject().seeded_session(7))
             .await
             .expect("get_session_and_user");
         assert!(found.is_some(), "a seeded session has a user");
@@ -162,7 +166,7 @@ impl Setup {
 
         let fresh = Session::new(
             "round-trip-count",
-            self.seeded_user(7),
+            self.subject().seeded_user(7),
             self.expiry.expires,
             self.expiry.idle_expires,
         );
@@ -467,14 +471,7 @@ impl RawMongo {
 /// through the driver, then `set_session` against an insert without the
 /// user check.
 pub async fn compare_operations(bench: &mut Bench, setup: &Setup) {
-    let subject = Subject {
-        backend: BACKEND,
-        adapter: &setup.adapter,
-        twin: &*setup.raw,
-        users: setup.users,
-        sessions: setup.sessions,
-        expiry: setup.expiry,
-    };
+    let subject = setup.subject();
     crate::twin::compare_operations(bench, &subject).await;
 
     // Not a twin: the hand-written insert skips the user check that the

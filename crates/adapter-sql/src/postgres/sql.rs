@@ -16,7 +16,8 @@ pub(super) const INSERT_USER: &str = "INSERT INTO users (id, provider_id, hashed
 pub(super) const USER_ID_EXISTS: &str = "SELECT 1 FROM users WHERE id = $1";
 pub(super) const SELECT_USER_FOR_UPDATE: &str =
     "SELECT id, provider_id, hashed_password, attributes::text FROM users WHERE id = $1 FOR UPDATE";
-/// What follows the bound attributes text in an `UPDATE`: the column is `json`.
+/// Cast after the bound attributes text in an `UPDATE`, because the column
+/// is `json`.
 pub(super) const ATTRIBUTES_CAST: &str = "::json";
 pub(super) const DELETE_USER: &str = "DELETE FROM users WHERE id = $1";
 

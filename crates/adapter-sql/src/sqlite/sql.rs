@@ -12,7 +12,8 @@ pub(super) const INSERT_USER: &str =
 pub(super) const USER_ID_EXISTS: &str = "SELECT 1 FROM users WHERE id = ?";
 // SQLite has no row locks: `begin_write` takes the database write lock.
 pub(super) const SELECT_USER_FOR_UPDATE: &str = GET_USER;
-/// What follows the bound attributes text in an `UPDATE`: the column is text.
+/// Cast after the bound attributes text in an `UPDATE`, empty because the
+/// column is text.
 pub(super) const ATTRIBUTES_CAST: &str = "";
 pub(super) const DELETE_USER: &str = "DELETE FROM users WHERE id = ?";
 

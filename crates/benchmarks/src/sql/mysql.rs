@@ -255,19 +255,17 @@ impl Twin for RawMySql {
         .expect("set_session");
     }
 
-    /// MySQL has no `UPDATE ... RETURNING`. The update reports matched rows
-    /// (sqlx sets CLIENT_FOUND_ROWS), so zero means no such session; a
-    /// session deleted between the two statements reads as `None`, never
-    /// as a renewed ghost.
+    /// Renews a session and reads it back in one transaction, because
+    /// neither MySQL nor MariaDB has `UPDATE ... RETURNING`. The update
+    /// reports matched rows (sqlx sets CLIENT_FOUND_ROWS), so zero means no
+    /// such session. The read-back returns the row this call wrote, even
+    /// when another call renews or deletes it right after.
     async fn update_session(
         &self,
         session_id: &str,
         expires: i64,
         idle_expires: i64,
     ) -> Option<Session> {
-        // Neither MySQL nor MariaDB has UPDATE ... RETURNING. The read-back
-        // shares the update's transaction, so it returns the row this call
-        // wrote even when another call renews or deletes it right after.
         let mut tx = self.pool.begin().await.expect("begin");
         let updated = sqlx::query("UPDATE sessions SET expires = ?, idle_expires = ? WHERE id = ?")
             .bind(expires)
