@@ -18,10 +18,10 @@ use crate::state::{Sessions, UserSessions, Users};
 /// Users and sessions in process memory.
 ///
 /// Clones share the same data. Users sit behind one read-write lock.
-/// Sessions are spread by session id over [`SESSION_SHARDS`] shards, and
-/// the index from a user to that user's session ids by user id over as many
-/// shards, each behind its own read-write lock, so that requests touching
-/// different sessions rarely wait for each other.
+/// Sessions are spread by session id over [`SESSION_SHARDS`] shards. The
+/// index from a user to that user's session ids is spread by user id over
+/// as many shards. Each shard has its own read-write lock, so requests
+/// touching different sessions rarely wait for each other.
 ///
 /// Locks are always taken in the order user lock, session shard, user-index
 /// shard, and at most one shard of each kind is held at a time, so no two

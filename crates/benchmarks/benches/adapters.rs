@@ -61,8 +61,8 @@ const MEMORY_LOAD_DURATION: Duration = Duration::from_millis(400);
 const DATABASE_LOAD_TASKS: usize = 8;
 /// Reads in the MongoDB load. SecantusDB 0.7.0b3 takes about a second per
 /// `findOneAndUpdate` on 100 thousand sessions (the latency table shows
-/// it), so renewals would leave a handful of operations per measurement;
-/// reads alone still compare the two clients under concurrency.
+/// it), so renewals would leave a handful of operations per measurement.
+/// Reads alone still compare the two clients under concurrency.
 const MONGODB_LOAD_READ_PERCENT: u64 = 100;
 
 #[derive(Default)]
